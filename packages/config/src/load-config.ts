@@ -1,0 +1,82 @@
+import type { z } from 'zod';
+import { EnvSchema } from './env-schema.js';
+
+export type Config = Readonly<ReturnType<typeof shape>>;
+
+/** Raised when the environment is wrong; `issues` names each variable and what is wrong with it. */
+export class ConfigError extends Error {
+  readonly code = 'HW_CONFIG_INVALID';
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function shape(env: z.infer<typeof EnvSchema>) {
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    dataDir: env.DATA_DIR,
+    db: {
+      url: env.DATABASE_URL,
+      poolMax: env.DATABASE_POOL_MAX,
+      embeddedPort: env.EMBEDDED_PG_PORT,
+      readingsRetentionDays: env.READINGS_RETENTION_DAYS,
+      positionsRetentionDays: env.POSITIONS_RETENTION_DAYS,
+      timescale: env.TIMESCALE,
+    },
+    redis: { url: env.REDIS_URL },
+    queue: { prefix: env.QUEUE_PREFIX, partitions: env.EVAL_PARTITIONS },
+    mqtt: {
+      url: env.MQTT_URL,
+      username: env.MQTT_USERNAME,
+      password: env.MQTT_PASSWORD,
+      topicPrefix: env.MQTT_TOPIC_PREFIX,
+      embeddedPort: env.EMBEDDED_MQTT_PORT,
+    },
+    ingest: {
+      shareGroup: env.INGEST_SHARE_GROUP,
+      clientId: env.INGEST_CLIENT_ID,
+      connections: env.INGEST_CONNECTIONS,
+      batchMaxRows: env.INGEST_BATCH_MAX_ROWS,
+      batchMaxWaitMs: env.INGEST_BATCH_MAX_WAIT_MS,
+      maxPayloadBytes: env.INGEST_MAX_PAYLOAD_BYTES,
+      maxFutureSkewMs: env.INGEST_MAX_FUTURE_SKEW_MS,
+      maxAgeMs: env.INGEST_MAX_AGE_MS,
+      deadLetterMaxPayloadBytes: env.DEAD_LETTER_MAX_PAYLOAD_BYTES,
+    },
+    rulesWorker: { tickMs: env.RULES_WORKER_TICK_MS },
+    api: { host: env.API_HOST, port: env.API_PORT },
+    simulator: env.SIMULATOR,
+  };
+}
+
+/**
+ * Parse the environment once (call from `main.ts` only). Empty strings count as
+ * unset. Every wrong variable is reported, by name, in one error.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (i) => `${i.path.join('.') || '(env)'}: ${i.message}${redactable(i.path) ? '' : ` (got ${JSON.stringify(cleaned[String(i.path[0])])})`}`,
+      ),
+    );
+  }
+  return deepFreeze(shape(parsed.data));
+}
+
+/** Never echo values of variables that may hold secrets. */
+function redactable(path: PropertyKey[]): boolean {
+  return /PASSWORD|SECRET|TOKEN|KEY|_URL/.test(String(path[0] ?? ''));
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
