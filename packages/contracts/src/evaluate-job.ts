@@ -18,6 +18,7 @@ export const JobPositionSchema = z.object({
   lon: z.number(),
   speedKmh: z.number(),
   heading: z.number(),
+  altitudeM: z.number().nullable(),
   accOn: z.boolean().nullable(),
   alarmFlags: z.number().int().nullable(),
 });

@@ -1,1 +1,9 @@
-export {};
+export * from './errors.js';
+export * from './migrate.js';
+export * from './pool.js';
+export * from './repos/dead-letters.repo.js';
+export * from './repos/readings.repo.js';
+export * from './repos/registry.repo.js';
+export * from './repos/timeseries.repo.js';
+export * from './site-file.js';
+export * from './storage-policies.js';

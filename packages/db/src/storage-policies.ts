@@ -1,0 +1,49 @@
+import { storageMode } from './migrate.js';
+import type { Pool } from './pool.js';
+
+export interface RetentionSettings {
+  /** Readings are kept at least 30 days (State Administration of Work Safety Order No. 40). */
+  readingsRetentionDays: number;
+  /** Positions are kept at least 6 months (JT/T 808 platform rules). */
+  positionsRetentionDays: number;
+}
+
+/**
+ * Make the database's retention match the configuration. On TimescaleDB the
+ * retention policies are replaced (so a changed setting takes effect); on plain
+ * PostgreSQL nothing is scheduled here and `pruneExpired` does the work.
+ */
+export async function applyStoragePolicies(pool: Pool, s: RetentionSettings): Promise<void> {
+  if ((await storageMode(pool)) !== 'timescale') return;
+  for (const [table, days] of [
+    ['readings', s.readingsRetentionDays],
+    ['positions', s.positionsRetentionDays],
+  ] as const) {
+    await pool.query(`SELECT remove_retention_policy($1::regclass, if_exists => TRUE)`, [table]);
+    await pool.query(`SELECT add_retention_policy($1::regclass, make_interval(days => $2::int))`, [table, days]);
+  }
+}
+
+/**
+ * Plain PostgreSQL retention: delete rows older than the configured age, in
+ * bounded slices so a long backlog never holds one huge transaction. Returns
+ * the rows deleted. A no-op on TimescaleDB, whose policies drop whole chunks.
+ */
+export async function pruneExpired(pool: Pool, s: RetentionSettings, sliceRows = 50_000): Promise<number> {
+  if ((await storageMode(pool)) === 'timescale') return 0;
+  let total = 0;
+  for (const [table, key, days] of [
+    ['readings', 'point_id', s.readingsRetentionDays],
+    ['positions', 'vehicle_id', s.positionsRetentionDays],
+  ] as const) {
+    for (;;) {
+      const r = await pool.query(
+        `DELETE FROM ${table} WHERE (${key}, time) IN (SELECT ${key}, time FROM ${table} WHERE time < now() - make_interval(days => $1::int) LIMIT $2)`,
+        [days, sliceRows],
+      );
+      total += r.rowCount ?? 0;
+      if ((r.rowCount ?? 0) < sliceRows) break;
+    }
+  }
+  return total;
+}

@@ -1,0 +1,6 @@
+export * from './database.js';
+export * from './ids.js';
+export * from './mosquitto.js';
+export * from './ports.js';
+export * from './redis.js';
+export * from './wait.js';
