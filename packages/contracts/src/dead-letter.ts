@@ -13,5 +13,7 @@ export const DeadLetterReasonSchema = z.enum([
   'out_of_range',
   'timestamp_in_future',
   'timestamp_too_old',
+  /** The database refused the rows themselves (not an outage); kept here so the batch goes on. */
+  'storage_rejected',
 ]);
 export type DeadLetterReason = z.infer<typeof DeadLetterReasonSchema>;

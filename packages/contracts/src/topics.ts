@@ -23,8 +23,12 @@ export function topicFor(enterpriseId: string, deviceId: string, family: Message
   return `${prefix}${TOPIC_ROOT}/${enterpriseId}/${deviceId}/${family}`;
 }
 
-/** Subscription filters for ingest; `group` makes them MQTT 5 / 3.1.1-extension shared subscriptions. */
+/**
+ * Subscription filter for ingest: everything under the root, so a message on a
+ * malformed topic (wrong depth, unknown family) still reaches ingest and gets a
+ * dead letter instead of vanishing. `group` makes it a shared subscription.
+ */
 export function ingestSubscriptions(group: string | undefined, prefix = ''): string[] {
-  const filters = MessageFamilySchema.options.map((family) => `${prefix}${TOPIC_ROOT}/+/+/${family}`);
-  return group ? filters.map((f) => `$share/${group}/${f}`) : filters;
+  const filter = `${prefix}${TOPIC_ROOT}/#`;
+  return [group ? `$share/${group}/${filter}` : filter];
 }

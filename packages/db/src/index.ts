@@ -7,3 +7,4 @@ export * from './repos/registry.repo.js';
 export * from './repos/timeseries.repo.js';
 export * from './site-file.js';
 export * from './storage-policies.js';
+export * from './transient.js';

@@ -1,1 +1,4 @@
-export {};
+export * from './evaluate-queues.js';
+export * from './names.js';
+export * from './partition.js';
+export * from './redis.js';

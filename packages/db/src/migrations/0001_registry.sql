@@ -72,9 +72,9 @@ CREATE TABLE IF NOT EXISTS geofences (
   updated_at     timestamptz NOT NULL DEFAULT now()
 );
 
--- Last reported status of each device (the retained status topic).
+-- Last reported status of each device or vehicle terminal (the retained status topic).
 CREATE TABLE IF NOT EXISTS device_status (
-  device_id   text PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
+  device_id   text PRIMARY KEY,
   online      boolean NOT NULL,
   reported_at timestamptz NOT NULL,
   detail      jsonb NOT NULL DEFAULT '{}',

@@ -1,5 +1,6 @@
 import type { JobDeviceStatus, JobPosition, JobReading, Quality } from '@hazardwatch/contracts';
 import type { Pool, PoolClient } from '../pool.js';
+import { pgSafeText } from '../transient.js';
 
 export const QUALITY_CODE: Readonly<Record<Quality, number>> = { good: 0, fault: 1, maintenance: 2 };
 export const QUALITY_OF_CODE: readonly Quality[] = ['good', 'fault', 'maintenance'];
@@ -113,11 +114,12 @@ async function writeRows(client: PoolClient, rows: IngestBatchRows): Promise<Ing
       text: `INSERT INTO dead_letters (topic, enterprise_id, device_id, reason, detail, payload, payload_bytes, truncated)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::int4[], $8::bool[])`,
       values: [
-        d.map((x) => x.topic),
-        d.map((x) => x.enterpriseId),
-        d.map((x) => x.deviceId),
+        // Text from the wire may hold NUL or broken UTF-16: it must never make the batch fail.
+        d.map((x) => pgSafeText(x.topic)),
+        d.map((x) => (x.enterpriseId === null ? null : pgSafeText(x.enterpriseId))),
+        d.map((x) => (x.deviceId === null ? null : pgSafeText(x.deviceId))),
         d.map((x) => x.reason),
-        d.map((x) => x.detail),
+        d.map((x) => pgSafeText(x.detail)),
         d.map((x) => x.payload),
         d.map((x) => x.payloadBytes),
         d.map((x) => x.truncated),

@@ -1,0 +1,118 @@
+import type { Pool } from '@hazardwatch/db';
+import { type Logger, once, runAll } from '@hazardwatch/observability';
+import type { EvaluateProducer } from '@hazardwatch/queue';
+import { Batcher, type IngestState } from './batcher.js';
+import { ingestMetrics } from './metrics.js';
+import { RegistryCache } from './registry-cache.js';
+import { type AedesLike, attachToAedes } from './transports/aedes-hook.js';
+import { type MessageHandler, startMqttPool } from './transports/mqtt-pool.js';
+import { type ValidationLimits, validateMessage } from './validate.js';
+
+export interface IngestSettings extends ValidationLimits {
+  batchMaxRows: number;
+  batchMaxWaitMs: number;
+}
+
+export type IngestTransport =
+  | {
+      kind: 'mqtt';
+      url: string;
+      username?: string | undefined;
+      password?: string | undefined;
+      clientId: string;
+      connections: number;
+      shareGroup: string;
+    }
+  | { kind: 'aedes'; broker: AedesLike };
+
+export interface IngestDeps {
+  pool: Pool;
+  producer: EvaluateProducer;
+  log: Logger;
+  settings: IngestSettings;
+  transport: IngestTransport;
+  now?: () => number;
+  retry?: { minMs: number; maxMs: number };
+}
+
+export interface Ingest {
+  start(): Promise<void>;
+  /** Stop intake, write what is pending (within `drainMs`), acknowledge it. Idempotent. */
+  stop(drainMs?: number): Promise<void>;
+  state(): IngestState;
+  /** Messages received and not yet acknowledged. */
+  pending(): number;
+}
+
+export function createIngest(deps: IngestDeps): Ingest {
+  const log = deps.log.child({ service: 'ingest' });
+  const now = deps.now ?? Date.now;
+  const metrics = ingestMetrics();
+  const registry = new RegistryCache(deps.pool, now);
+  const batcher = new Batcher({
+    pool: deps.pool,
+    producer: deps.producer,
+    log,
+    metrics,
+    maxRows: deps.settings.batchMaxRows,
+    maxWaitMs: deps.settings.batchMaxWaitMs,
+    now,
+    ...(deps.retry ? { retry: deps.retry } : {}),
+  });
+  let stopping = false;
+
+  /** Validate (retrying while the registry is unreachable), then hand to the batcher. */
+  const handle: MessageHandler = (topic, payload, ack) => {
+    const family = topic.slice(topic.lastIndexOf('/') + 1);
+    metrics.messages.inc({ family: ['telemetry', 'position', 'status'].includes(family) ? family : 'other' });
+    let delay = 100;
+    const attempt = (): void => {
+      validateMessage(topic, payload, registry, deps.settings, now()).then(
+        (rows) => batcher.submit(rows, ack),
+        (err) => {
+          // Not bad input: the registry lookup failed (database down). Hold the ack and retry.
+          if (stopping) return;
+          metrics.retries.inc({ stage: 'lookup' });
+          log.warn({ err, retryInMs: delay }, 'registry lookup failed, retrying');
+          setTimeout(attempt, delay);
+          delay = Math.min(delay * 2, 5_000);
+        },
+      );
+    };
+    attempt();
+  };
+
+  let detach: (() => Promise<void>) | undefined;
+  return {
+    async start() {
+      if (deps.transport.kind === 'mqtt') {
+        const t = deps.transport;
+        const pool = startMqttPool(
+          {
+            url: t.url,
+            username: t.username,
+            password: t.password,
+            clientId: t.clientId,
+            connections: t.connections,
+            shareGroup: t.shareGroup,
+            topicPrefix: deps.settings.topicPrefix,
+            log,
+          },
+          handle,
+        );
+        detach = () => pool.stop();
+      } else {
+        const off = attachToAedes(deps.transport.broker, deps.settings.topicPrefix, handle);
+        detach = async () => off();
+      }
+      log.info({ transport: deps.transport.kind }, 'ingest started');
+    },
+    stop: once(async (drainMs = 10_000) => {
+      stopping = true;
+      await runAll([() => batcher.drain(drainMs), () => detach?.()]);
+      log.info('ingest stopped');
+    }),
+    state: () => batcher.currentState,
+    pending: () => batcher.pendingMessages,
+  };
+}

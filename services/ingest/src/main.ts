@@ -1,0 +1,53 @@
+import { loadConfig } from '@hazardwatch/config';
+import { createPool } from '@hazardwatch/db';
+import { createLogger, enableDefaultMetrics, safeUrl } from '@hazardwatch/observability';
+import { createEvaluateProducer, createRedis } from '@hazardwatch/queue';
+import { createIngest } from './ingest.js';
+
+/** `npm run start:ingest`: ingest alone, against an external broker, database and Redis. */
+const config = loadConfig(process.env);
+const log = createLogger({ level: config.logLevel, name: 'ingest' });
+if (!config.db.url || !config.mqtt.url) {
+  log.fatal('DATABASE_URL and MQTT_URL must be set to run ingest on its own (npm start runs the embedded stack)');
+  process.exit(2);
+}
+enableDefaultMetrics();
+const pool = createPool(config.db.url, {
+  max: config.db.poolMax,
+  applicationName: 'hazardwatch-ingest',
+  onError: (err) => log.warn({ err }, 'idle database connection lost'),
+});
+const redis = createRedis(config.redis.url, { onError: (err) => log.warn({ err }, 'redis connection error') });
+const producer = createEvaluateProducer({ connection: redis, prefix: config.queue.prefix, partitions: config.queue.partitions });
+const ingest = createIngest({
+  pool,
+  producer,
+  log,
+  settings: { ...config.ingest, topicPrefix: config.mqtt.topicPrefix },
+  transport: {
+    kind: 'mqtt',
+    url: config.mqtt.url,
+    username: config.mqtt.username,
+    password: config.mqtt.password,
+    clientId: config.ingest.clientId,
+    connections: config.ingest.connections,
+    shareGroup: config.ingest.shareGroup,
+  },
+});
+await ingest.start();
+log.info({ broker: safeUrl(config.mqtt.url), db: safeUrl(config.db.url) }, 'ingest running');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    ingest
+      .stop()
+      .then(() => producer.close())
+      .then(() => redis.quit())
+      .then(() => pool.end())
+      .catch((err) => log.error({ err }, 'error while stopping'))
+      .finally(() => process.exit(0));
+  });
+}
