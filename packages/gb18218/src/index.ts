@@ -1,1 +1,13 @@
-export {};
+export * from './alpha.js';
+export * from './cas-number.js';
+export * from './errors.js';
+export * from './grade.js';
+export * from './hazard-category.js';
+export type { Identification, IdentificationTerm, IdentifyChemical, IdentifyInput } from './identify.js';
+export { IdentificationSchema, IdentificationTermSchema, IdentifyChemicalSchema, IdentifyInputSchema, identify } from './identify.js';
+export * from './level.js';
+export * from './lookup-chemical.js';
+export * from './table1.js';
+export * from './table2.js';
+export * from './table3.js';
+export * from './table4.js';
