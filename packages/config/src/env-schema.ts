@@ -14,7 +14,7 @@ const url = (protocols: RegExp) =>
     .string()
     .trim()
     .url()
-    .refine((u) => protocols.test(u), `protocol must match ${protocols}`);
+    .refine((u) => protocols.test(new URL(u).protocol), `unsupported protocol (expected ${protocols.source})`);
 
 /** Every environment variable hazardwatch reads, with the defaults of the embedded start. */
 export const EnvSchema = z.object({

@@ -33,6 +33,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('accepts the URLs of every supported service', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/hw', MQTT_URL: 'mqtts://broker:8883', REDIS_URL: 'rediss://r:6380' });
+    expect(c.db.url).toBe('postgres://u:p@db:5432/hw');
+    expect(c.mqtt.url).toBe('mqtts://broker:8883');
+    expect(c.redis.url).toBe('rediss://r:6380');
+    expect(() => loadConfig({ MQTT_URL: 'http://broker' })).toThrow(/MQTT_URL: unsupported protocol/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ MQTT_URL: '' }).mqtt.url).toBeUndefined();
   });

@@ -80,3 +80,19 @@ function deepFreeze<T>(o: T): T {
   }
   return o;
 }
+
+/**
+ * For `main.ts`: load the configuration, or print what is wrong (one line per
+ * variable, no stack trace) and exit with status 2.
+ */
+export function loadConfigOrExit(env: Record<string, string | undefined>): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

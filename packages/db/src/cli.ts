@@ -1,11 +1,11 @@
-import { loadConfig } from '@hazardwatch/config';
+import { loadConfigOrExit } from '@hazardwatch/config';
 import { createLogger, safeUrl } from '@hazardwatch/observability';
 import { migrate } from './migrate.js';
 import { createPool } from './pool.js';
 import { applyStoragePolicies } from './storage-policies.js';
 
 /** `npm run migrate`: apply migrations and storage policies to DATABASE_URL. */
-const config = loadConfig(process.env);
+const config = loadConfigOrExit(process.env);
 const log = createLogger({ level: config.logLevel, name: 'migrate' });
 if (!config.db.url) {
   log.fatal('DATABASE_URL is not set: migrate needs a database');

@@ -19,5 +19,5 @@ export function isTransientDbError(err: unknown): boolean {
 
 /** Remove what PostgreSQL text cannot hold (NUL) and unpaired surrogates. */
 export function pgSafeText(s: string): string {
-  return s.replace(/\u0000/g, '\\0').toWellFormed();
+  return s.replaceAll('\0', '\\0').toWellFormed();
 }

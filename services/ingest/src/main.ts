@@ -1,11 +1,11 @@
-import { loadConfig } from '@hazardwatch/config';
+import { loadConfigOrExit } from '@hazardwatch/config';
 import { createPool } from '@hazardwatch/db';
 import { createLogger, enableDefaultMetrics, safeUrl } from '@hazardwatch/observability';
 import { createEvaluateProducer, createRedis } from '@hazardwatch/queue';
 import { createIngest } from './ingest.js';
 
 /** `npm run start:ingest`: ingest alone, against an external broker, database and Redis. */
-const config = loadConfig(process.env);
+const config = loadConfigOrExit(process.env);
 const log = createLogger({ level: config.logLevel, name: 'ingest' });
 if (!config.db.url || !config.mqtt.url) {
   log.fatal('DATABASE_URL and MQTT_URL must be set to run ingest on its own (npm start runs the embedded stack)');
