@@ -19,6 +19,10 @@ export function createPool(connectionString: string, opts: { max?: number; onErr
     idleTimeoutMillis: 30_000,
   });
   pool.on('error', (err) => opts.onError?.(err));
+  // A checked-out client whose server goes away between two queries emits 'error'
+  // itself; without a listener that would crash the process. The query in
+  // progress (or the next one) fails and the caller's retry takes over.
+  pool.on('connect', (client) => client.on('error', (err) => opts.onError?.(err)));
   return pool;
 }
 
