@@ -1,1 +1,11 @@
-export {};
+export * from './alarm-input.js';
+export * from './civil-time.js';
+export * from './errors.js';
+export * from './escalation.js';
+export * from './escalation-policy.js';
+export * from './kpis.js';
+export * from './retry.js';
+export * from './signature.js';
+export * from './state-machine.js';
+export * from './targets.js';
+export * from './webhook-body.js';

@@ -115,6 +115,13 @@ export const AlarmSchema = z.object({
   raisedAt: z.number().int(),
   acknowledgedAt: z.number().int().nullable(),
   acknowledgedBy: z.string().nullable(),
+  /**
+   * When the alarm last began waiting for an acknowledgement (a raise, a more severe level
+   * after an acknowledgement, a return from shelved/suppressed/out of service); null while
+   * nothing awaits one. Escalation counts from here, not from `raisedAt`, so an alarm that
+   * comes back from a shelve is not escalated at once for time it spent hidden.
+   */
+  unacknowledgedSince: z.number().int().nullable(),
   clearedAt: z.number().int().nullable(),
   shelvedUntil: z.number().int().nullable(),
   version: z.number().int(),

@@ -1,5 +1,6 @@
 export * from './alarm.js';
 export * from './dead-letter.js';
+export * from './dispatch.js';
 export * from './evaluate-job.js';
 export * from './ids.js';
 export * from './position.js';
@@ -10,3 +11,4 @@ export * from './status.js';
 export * from './telemetry.js';
 export * from './timestamp.js';
 export * from './topics.js';
+export * from './webhook.js';
