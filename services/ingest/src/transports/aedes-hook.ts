@@ -3,7 +3,8 @@ import type { MessageHandler } from './mqtt-pool.js';
 
 /** The slice of an Aedes broker this hook needs (keeps aedes out of ingest's dependencies). */
 export interface AedesLike {
-  authorizePublish: ((client: unknown, packet: { topic: string; payload: Buffer | string; qos: number }, cb: (err?: Error | null) => void) => void) | undefined;
+  // Method syntax on purpose: Aedes' own handler type takes its full packet type.
+  authorizePublish?(client: unknown, packet: { topic: string; payload: Buffer | string; qos: number }, cb: (err?: Error | null) => void): void;
 }
 
 /**
@@ -18,7 +19,7 @@ export function attachToAedes(aedes: AedesLike, topicPrefix: string, onMessage: 
   aedes.authorizePublish = (client, packet, cb) => {
     // Publishes by the broker itself (client null) and foreign topics pass through.
     if (!client || !packet.topic.startsWith(ours)) {
-      if (previous) previous(client, packet, cb);
+      if (previous) previous.call(aedes, client, packet, cb);
       else cb(null);
       return;
     }

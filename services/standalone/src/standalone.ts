@@ -1,0 +1,129 @@
+import type { Config } from '@hazardwatch/config';
+import { applySiteFile, applyStoragePolicies, createPool, migrate, type Pool, pruneExpired } from '@hazardwatch/db';
+import { createIngest, type Ingest } from '@hazardwatch/ingest';
+import { type Logger, once, runAll, safeUrl } from '@hazardwatch/observability';
+import { createEvaluateProducer, createRedis, type EvaluateProducer, type Redis } from '@hazardwatch/queue';
+import { bundledSite, runScenario } from '@hazardwatch/simulators';
+import { startEmbeddedBroker } from './embedded-broker.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { resolveRedis } from './redis-resolver.js';
+
+export interface StandaloneEndpoints {
+  broker: string;
+  database: string;
+  redis: string;
+  storageMode: string;
+}
+
+export interface Standalone {
+  start(): Promise<StandaloneEndpoints>;
+  stop(): Promise<void>;
+}
+
+/** The demo enterprises loaded on every embedded start (idempotent upserts). */
+const DEMO_SITES = ['chemical-plant', 'tailings-dam', 'transport'] as const;
+
+/**
+ * The whole backend in one process on embedded parts where they serve: an
+ * in-process MQTT broker unless MQTT_URL, an embedded PostgreSQL unless
+ * DATABASE_URL, Redis from REDIS_URL or a child redis-server. Steps run in
+ * dependency order and stop in reverse.
+ */
+export function createStandalone(config: Config, log: Logger): Standalone {
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const simulation = new AbortController();
+  let pool: Pool | undefined;
+  let redis: Redis | undefined;
+  let producer: EvaluateProducer | undefined;
+  let ingest: Ingest | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
+
+  return {
+    async start() {
+      // Database.
+      let dbUrl = config.db.url;
+      if (!dbUrl) {
+        const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.db.embeddedPort, log });
+        cleanups.unshift(() => pg.stop());
+        dbUrl = pg.url;
+      }
+      const db = createPool(dbUrl, { max: config.db.poolMax, onError: (err) => log.warn({ err }, 'idle database connection lost') });
+      pool = db;
+      cleanups.unshift(() => db.end());
+      const migrated = await migrate(db, { timescale: config.db.timescale });
+      await applyStoragePolicies(db, config.db);
+      log.info({ mode: migrated.mode, applied: migrated.applied }, 'database ready');
+      // Plain PostgreSQL has no retention policies: prune hourly (first run now).
+      const prune = () => pruneExpired(db, config.db).catch((err) => log.warn({ err }, 'retention pruning failed'));
+      void prune();
+      pruneTimer = setInterval(prune, 3_600_000);
+      pruneTimer.unref();
+
+      // Redis and the evaluation queues.
+      const r = await resolveRedis({ url: config.redis.url, dataDir: config.dataDir, log });
+      cleanups.unshift(() => r.stop());
+      const connection = createRedis(r.url, { onError: (err) => log.warn({ err }, 'redis connection error') });
+      redis = connection;
+      cleanups.unshift(() => connection.quit());
+      const evaluate = createEvaluateProducer({ connection, prefix: config.queue.prefix, partitions: config.queue.partitions });
+      producer = evaluate;
+      cleanups.unshift(() => evaluate.close());
+
+      for (const name of DEMO_SITES) await applySiteFile(db, bundledSite(name));
+
+      // Broker and ingest.
+      const settings = { ...config.ingest, topicPrefix: config.mqtt.topicPrefix };
+      let brokerUrl = config.mqtt.url;
+      if (!brokerUrl) {
+        const b = await startEmbeddedBroker({ port: config.mqtt.embeddedPort, log });
+        cleanups.unshift(() => b.stop());
+        brokerUrl = b.url;
+        ingest = createIngest({ pool: db, producer: evaluate, log, settings, transport: { kind: 'aedes', broker: b.broker } });
+      } else {
+        ingest = createIngest({
+          pool: db,
+          producer: evaluate,
+          log,
+          settings,
+          transport: {
+            kind: 'mqtt',
+            url: brokerUrl,
+            username: config.mqtt.username,
+            password: config.mqtt.password,
+            clientId: config.ingest.clientId,
+            connections: config.ingest.connections,
+            shareGroup: config.ingest.shareGroup,
+          },
+        });
+      }
+      const ing = ingest;
+      await ing.start();
+      cleanups.unshift(() => ing.stop());
+
+      if (config.simulator === 'plant') {
+        const url = brokerUrl;
+        // The quiet plant in real time, until stopped: a newcomer sees readings flow.
+        void runScenario({
+          scenario: 'plant',
+          brokerUrl: url,
+          durationS: 7 * 86_400,
+          topicPrefix: config.mqtt.topicPrefix,
+          signal: simulation.signal,
+          clientIdPrefix: 'hwdemo',
+        })
+          .then((s) => log.info({ sent: s.sent, acknowledged: s.acknowledged }, 'demo simulator finished'))
+          .catch((err) => log.warn({ err }, 'demo simulator stopped'));
+        cleanups.unshift(() => simulation.abort());
+      }
+      return { broker: brokerUrl, database: safeUrl(dbUrl), redis: safeUrl(r.url), storageMode: migrated.mode };
+    },
+    stop: once(async () => {
+      if (pruneTimer) clearInterval(pruneTimer);
+      await runAll(cleanups);
+      log.info('hazardwatch stopped');
+      void pool;
+      void redis;
+      void producer;
+    }),
+  };
+}
