@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS alarms (
   message             text NOT NULL DEFAULT '',
   raised_at           timestamptz NOT NULL,
   acknowledged_at     timestamptz,
+  -- When the alarm last started waiting for an acknowledgement (escalation clocks run from it).
+  unacknowledged_since timestamptz,
   acknowledged_by     text,
   cleared_at          timestamptz,
   shelved_until       timestamptz,
