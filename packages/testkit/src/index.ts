@@ -1,4 +1,5 @@
 export * from './database.js';
+export * from './docker.js';
 export * from './ids.js';
 export * from './mosquitto.js';
 export * from './own-postgres.js';
