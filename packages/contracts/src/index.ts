@@ -5,6 +5,7 @@ export * from './evaluate-job.js';
 export * from './ids.js';
 export * from './position.js';
 export * from './registry.js';
+export * from './rule.js';
 export * from './severity.js';
 export * from './site-file.js';
 export * from './status.js';
