@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,16 @@ export async function startMosquitto(opts: { port?: number; bin?: string } = {})
   const port = opts.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'hw-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
+  if (process.getuid?.() === 0) {
+    // Started as root, Mosquitto drops to the `mosquitto` user: that user must be able to write
+    // its persistence file, or sessions and queued messages silently vanish on restart.
+    try {
+      const id = (flag: string) => Number(execFileSync('id', [flag, 'mosquitto']).toString().trim());
+      await chown(dir, id('-u'), id('-g'));
+    } catch {
+      await chmod(dir, 0o777);
+    }
+  }
   const limits = await readFile(QUEUE_LIMITS, 'utf8');
   await writeFile(conf, `${limits}\npersistence_location ${dir}/\nlistener ${port} 127.0.0.1\nallow_anonymous true\nlog_dest none\n`);
   let proc: ChildProcess | undefined;

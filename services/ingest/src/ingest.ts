@@ -42,6 +42,8 @@ export interface Ingest {
   state(): IngestState;
   /** Messages received and not yet acknowledged. */
   pending(): number;
+  /** Broker connections currently up (subscriber pool; the aedes hook counts as one). */
+  brokerConnections(): number;
 }
 
 export function createIngest(deps: IngestDeps): Ingest {
@@ -83,6 +85,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   };
 
   let detach: (() => Promise<void>) | undefined;
+  let connected = () => 0;
   return {
     async start() {
       if (deps.transport.kind === 'mqtt') {
@@ -101,9 +104,11 @@ export function createIngest(deps: IngestDeps): Ingest {
           handle,
         );
         detach = () => pool.stop();
+        connected = () => pool.connected();
       } else {
         const off = attachToAedes(deps.transport.broker, deps.settings.topicPrefix, handle);
         detach = async () => off();
+        connected = () => 1;
       }
       log.info({ transport: deps.transport.kind }, 'ingest started');
     },
@@ -114,5 +119,6 @@ export function createIngest(deps: IngestDeps): Ingest {
     }),
     state: () => batcher.currentState,
     pending: () => batcher.pendingMessages,
+    brokerConnections: () => connected(),
   };
 }
