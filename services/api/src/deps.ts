@@ -1,0 +1,57 @@
+import type { Pool } from '@hazardwatch/db';
+import type { Logger } from '@hazardwatch/observability';
+import { z } from 'zod';
+
+/** Time source; tests pass a fixed one. Used for key expiry and recorded times. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Resolves when the dependency answers, rejects otherwise (a timeout is applied by /readyz). */
+export type ReadinessProbe = () => Promise<unknown>;
+
+const Limit = z.object({ max: z.number().int().positive(), windowMs: z.number().int().positive() }).strict();
+
+/** The API's slice of the configuration, with defaults. */
+export const ApiConfigSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /**
+     * Who may read /metrics: `public` (default; bind the API to a private address or let
+     * the proxy guard the path), `api-key` (any admin key), or a static bearer token for
+     * the Prometheus scraper (`bearer_token` in its scrape config).
+     */
+    metrics: z.union([z.literal('public'), z.literal('api-key'), z.object({ bearerToken: z.string().min(16) }).strict()]).default('public'),
+    /** Failed authentications per client address before 429 (stops key guessing). */
+    authFailureLimit: Limit.default({ max: 20, windowMs: 60_000 }),
+    /** Expensive queries (series, CSV export, latest of a whole enterprise, imports) per key. */
+    expensiveQueryLimit: Limit.default({ max: 120, windowMs: 60_000 }),
+    /** Largest request body; site files are the large ones. */
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024),
+    /** Behind a reverse proxy: take the client address from X-Forwarded-For (rate limits are per address). */
+    trustProxy: z.boolean().default(false),
+    /** Most points one series or export request may name. */
+    maxSeriesPoints: z.number().int().positive().default(50),
+  })
+  .strict();
+export type ApiConfig = z.infer<typeof ApiConfigSchema>;
+export type ApiConfigInput = z.input<typeof ApiConfigSchema>;
+
+/** What `buildApp` needs. Nothing here opens a connection: the caller owns pool and Redis. */
+export interface ApiDeps {
+  pool: Pool;
+  log: Logger;
+  config?: ApiConfigInput;
+  clock?: Clock;
+  /** When given, /readyz pings it (unless `readiness.redis` is given). */
+  redis?: { ping(): Promise<unknown> };
+  /** Extra readiness checks; the database is always checked. */
+  readiness?: { redis?: ReadinessProbe; broker?: ReadinessProbe };
+}

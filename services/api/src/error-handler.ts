@@ -1,0 +1,73 @@
+import { DbErrorCode } from '@hazardwatch/db';
+import { Gb18218Error } from '@hazardwatch/gb18218';
+import { HazardError } from '@hazardwatch/observability';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { ApiError } from './errors.js';
+import type { ErrorBody } from './schemas/error.js';
+
+/** Network failures of pg/ioredis (no SQLSTATE) and SQLSTATE classes that mean "the database is not there now". */
+function isOutage(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
+  if (/^(08|53|57P)/.test(code)) return true;
+  return err instanceof Error && /Connection terminated|timeout exceeded when trying to connect/.test(err.message);
+}
+
+function fastifyCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
+/**
+ * Translate anything thrown in a request into an ApiError. Messages of errors we do not
+ * own are never passed on: they may hold SQL, hosts or stack details.
+ */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = 'validationContext' in err && typeof err.validationContext === 'string' ? err.validationContext : 'request';
+    const context = where === 'querystring' ? 'query' : where;
+    return new ApiError(
+      'HW_API_VALIDATION',
+      'request is invalid',
+      err.validation.map((v) => ({
+        path: [context, ...v.instancePath.split('/').filter((s) => s.length > 0)].join('.'),
+        message: v.message ?? 'invalid',
+      })),
+    );
+  }
+  if (err instanceof Gb18218Error) return new ApiError('HW_API_VALIDATION', err.message, undefined, { cause: err });
+  if (err instanceof HazardError) {
+    if (err.code === DbErrorCode.Conflict) return new ApiError('HW_API_CONFLICT', err.message, undefined, { cause: err });
+    if (err.code === DbErrorCode.SiteFileInvalid) return new ApiError('HW_API_VALIDATION', err.message, undefined, { cause: err });
+  }
+  if (typeof err === 'object' && err !== null && isResponseSerializationError(err as FastifyError))
+    return new ApiError('HW_API_INTERNAL', 'internal error', undefined, { cause: err });
+  if (isOutage(err)) return new ApiError('HW_API_UNAVAILABLE', 'a backing service is unavailable; retry later', undefined, { cause: err });
+  const status = typeof err === 'object' && err !== null && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
+  const code = fastifyCode(err);
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415)
+    return new ApiError('HW_API_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type (send application/json)', undefined, { cause: err });
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413)
+    return new ApiError('HW_API_PAYLOAD_TOO_LARGE', 'request body too large', undefined, { cause: err });
+  if (status === 404) return new ApiError('HW_API_NOT_FOUND', 'not found', undefined, { cause: err });
+  if (status === 429) return new ApiError('HW_API_RATE_LIMITED', 'too many requests; retry later', undefined, { cause: err });
+  if (status >= 400 && status < 500)
+    return new ApiError('HW_API_MALFORMED_BODY', 'request could not be read (malformed body or headers)', undefined, { cause: err });
+  return new ApiError('HW_API_INTERNAL', 'internal error', undefined, { cause: err });
+}
+
+export function errorBody(e: ApiError): ErrorBody {
+  return e.details && e.details.length > 0 ? { code: e.code, message: e.message, details: [...e.details] } : { code: e.code, message: e.message };
+}
+
+/** One error shape for every failure, including unknown routes. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    const e = toApiError(err);
+    if (e.statusCode >= 500) req.log.error({ err, code: e.code }, 'request failed');
+    else req.log.debug({ code: e.code }, 'request refused');
+    return reply.status(e.statusCode).send(errorBody(e));
+  });
+  app.setNotFoundHandler((_req, reply) => reply.status(404).send(errorBody(new ApiError('HW_API_NOT_FOUND', 'no such route'))));
+}
