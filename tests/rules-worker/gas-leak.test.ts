@@ -1,0 +1,57 @@
+import { getOpenAlarm, latestReadings } from '@hazardwatch/db';
+import { partitionOf, sourceKey } from '@hazardwatch/queue';
+import { bundledSite, GAS_LEAK_PLAN, runScenario } from '@hazardwatch/simulators';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceProcess } from '../support/ingest-process.js';
+import { type IngestStack, startIngestStack } from '../support/ingest-stack.js';
+import { allEvents, brief, createRules, gasRule, waitForQuiet, waitUntilRunning, workerProcess } from './support.js';
+
+const DETECTORS = ['gd-201', 'gd-202', 'gd-203', 'gd-204', 'gd-205'];
+let stack: IngestStack;
+let worker: ServiceProcess;
+
+beforeAll(async () => {
+  stack = await startIngestStack(bundledSite('chemical-plant'), { partitions: 4 });
+  const point = (d: string) => stack.site.pointIds[`${d}.${GAS_LEAK_PLAN.channel}`] ?? -1;
+  await createRules(
+    stack.db.pool,
+    DETECTORS.map((d) => gasRule(`gas-${d}`, GAS_LEAK_PLAN.enterpriseId, GAS_LEAK_PLAN.hazardSourceId, point(d))),
+  );
+  worker = workerProcess(stack);
+  await waitUntilRunning(worker);
+});
+afterAll(async () => {
+  await worker?.kill('SIGTERM');
+  await stack?.dispose();
+});
+
+describe('gas-leak end to end (Mosquitto → ingest → PostgreSQL → rules worker process → alarm store)', () => {
+  it('raises GD-203 first level then second level, GD-202 first level, nothing else, and keeps them latched', async () => {
+    const summary = await runScenario({
+      scenario: 'gas-leak',
+      brokerUrl: stack.broker.url,
+      topicPrefix: stack.topicPrefix,
+      statusMessages: false,
+      window: 50,
+    });
+    expect(summary.failed).toBe(0);
+    await waitForQuiet(stack);
+
+    const events = await allEvents(stack.db.pool);
+    const p = (d: string) => `point:${stack.site.pointIds[`${d}.lel`]}`;
+    expect(brief(events)).toEqual([`${p('gd-203')} raised FIRST`, `${p('gd-203')} level_changed SECOND`, `${p('gd-202')} raised FIRST`]);
+    expect(events.map((e) => e.colour)).toEqual(['orange', 'red', 'orange']);
+    expect(events.every((e) => e.regionCode === '370321' && e.actor === 'engine' && e.hazardSourceId === GAS_LEAK_PLAN.hazardSourceId)).toBe(true);
+
+    // The gas is gone (< 2 %LEL well before the end), the alarms are not: GB/T 50493 latches.
+    const gd203 = await getOpenAlarm(stack.db.pool, 'gas-gd-203', p('gd-203'));
+    expect(gd203).toMatchObject({ state: 'active_unacknowledged', level: 'SECOND', colour: 'red' });
+    const [latest] = await latestReadings(stack.db.pool, [stack.site.pointIds['gd-203.lel'] ?? -1]);
+    expect(latest?.value ?? 99).toBeLessThan(2);
+    const n = partitionOf(sourceKey(GAS_LEAK_PLAN.hazardSourceId), stack.partitions);
+    const state = JSON.parse((await stack.redis.hget(`${stack.prefix}:rw:p${n}:state`, 'gas-gd-203')) ?? '{}');
+    expect(state.subjects[p('gd-203')].open).toMatchObject({ level: 'SECOND', latched: true });
+    const gd202 = JSON.parse((await stack.redis.hget(`${stack.prefix}:rw:p${n}:state`, 'gas-gd-202')) ?? '{}');
+    expect(gd202.subjects[p('gd-202')].open).toMatchObject({ level: 'FIRST', latched: true });
+  });
+});
