@@ -278,7 +278,11 @@ export const InterlockRuleSchema = z
      * trip vote) or `ignore` (counts as no vote; k stays the same, so 2oo3 acts as 2oo2).
      */
     faultyInputVotes: z.enum(['trip', 'ignore']),
-    /** An input with no reading for this long counts as faulty; null: its last value holds. */
+    /**
+     * An input with no reading for this long counts as faulty, and an input never seen counts as
+     * faulty this long after the rule starts (a start-up grace); null: a last value holds for ever
+     * and a never-seen input is faulty at once.
+     */
     staleAfterMs: positiveMs('staleAfterMs').nullable().default(null),
     /** What the interlock must achieve while tripped (valve closed: `equals 0`; pressure falling: `below 0.5`). */
     action: PointConditionSchema,
@@ -310,11 +314,23 @@ export type InterlockRule = z.infer<typeof InterlockRuleSchema>;
 /** Leaf of a composite expression: a condition on one point. */
 export const ConditionLeafSchema = z.object({ op: z.literal('cond'), pointId: PointIdSchema, cmp: ComparisonSchema, value: finite('value') }).strict();
 
+export type ConditionLeaf = z.infer<typeof ConditionLeafSchema>;
+
 /**
  * A boolean expression tree over point conditions (`cond`, `and`, `or`, `not`). A leaf whose
  * point is faulty or unknown is unknown, and unknowns propagate by three-valued logic.
+ *
+ * The one type here not inferred from its schema: a recursive schema's inferred type is cut to
+ * `any` in emitted declarations (`tsc -b`), so the recursion is spelled out and the schema is
+ * annotated with it; the leaf still comes from `z.infer`.
  */
-export const ConditionExpressionSchema = z.discriminatedUnion(
+export type ConditionExpression =
+  | ConditionLeaf
+  | { op: 'and'; args: ConditionExpression[] }
+  | { op: 'or'; args: ConditionExpression[] }
+  | { op: 'not'; arg: ConditionExpression };
+
+export const ConditionExpressionSchema: z.ZodType<ConditionExpression, ConditionExpression> = z.discriminatedUnion(
   'op',
   [
     ConditionLeafSchema,
@@ -345,7 +361,6 @@ export const ConditionExpressionSchema = z.discriminatedUnion(
   ],
   { error: (iss) => (iss.code === 'invalid_union' ? 'expression op must be one of cond, and, or, not' : undefined) },
 );
-export type ConditionExpression = z.infer<typeof ConditionExpressionSchema>;
 
 /** Nesting depth of an expression (a leaf is 1). */
 export function expressionDepth(e: ConditionExpression): number {

@@ -1,1 +1,15 @@
-export {};
+export * from './backtest.js';
+export * from './bench.js';
+export * from './errors.js';
+export * from './evaluate-rule.js';
+export * from './presets/gas-combustible.js';
+export * from './presets/gas-oxygen.js';
+export * from './presets/gas-toxic.js';
+export * from './presets/preset.js';
+export * from './presets/preset-registry.js';
+export * from './presets/process-isa.js';
+export * from './presets/tailings.js';
+export * from './presets/tailings-minimums.js';
+export * from './presets/vehicle.js';
+export * from './reset-latch.js';
+export * from './state.js';
