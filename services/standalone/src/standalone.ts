@@ -1,3 +1,4 @@
+import { createApi, ensureAdminKey } from '@hazardwatch/api';
 import type { Config } from '@hazardwatch/config';
 import { applySiteFile, applyStoragePolicies, createPool, migrate, type Pool, pruneExpired } from '@hazardwatch/db';
 import { createIngest, type Ingest } from '@hazardwatch/ingest';
@@ -13,6 +14,9 @@ export interface StandaloneEndpoints {
   database: string;
   redis: string;
   storageMode: string;
+  api: string;
+  /** The admin API key, on the very first start only (only its hash is stored). */
+  adminKey: string | null;
 }
 
 export interface Standalone {
@@ -100,6 +104,18 @@ export function createStandalone(config: Config, log: Logger): Standalone {
       await ing.start();
       cleanups.unshift(() => ing.stop());
 
+      // API (and its OpenAPI page at /docs).
+      const api = createApi({
+        pool: db,
+        log,
+        redis: connection,
+        config: { host: config.api.host, port: config.api.port },
+        readiness: { broker: async () => (ing.brokerConnections() > 0 ? true : Promise.reject(new Error('broker not connected'))) },
+      });
+      const admin = await ensureAdminKey(db);
+      const apiUrl = await api.start();
+      cleanups.unshift(() => api.stop());
+
       if (config.simulator === 'plant') {
         const url = brokerUrl;
         // The quiet plant in real time, until stopped: a newcomer sees readings flow.
@@ -115,7 +131,7 @@ export function createStandalone(config: Config, log: Logger): Standalone {
           .catch((err) => log.warn({ err }, 'demo simulator stopped'));
         cleanups.unshift(() => simulation.abort());
       }
-      return { broker: brokerUrl, database: safeUrl(dbUrl), redis: safeUrl(r.url), storageMode: migrated.mode };
+      return { broker: brokerUrl, database: safeUrl(dbUrl), redis: safeUrl(r.url), storageMode: migrated.mode, api: apiUrl, adminKey: admin?.key ?? null };
     },
     stop: once(async () => {
       if (pruneTimer) clearInterval(pruneTimer);
