@@ -320,7 +320,7 @@ export async function processPartitionJob(ctx: ProcessorContext, p: number, job:
     const out = type === 'tick' ? await tickJob(ctx, p, job, fence, log) : await evaluateJob(ctx, p, job, fence, log);
     ctx.metrics.jobs.inc({ type, outcome: out.outcome });
     ctx.metrics.jobSeconds.observe({ type }, (performance.now() - started) / 1000);
-    if (out.transitions > 0) log.info({ transitions: out.transitions, events: out.events }, 'job evaluated');
+    if (out.transitions > 0) log.debug({ transitions: out.transitions, events: out.events }, 'job evaluated');
     return out;
   } catch (err) {
     if (err instanceof RulesWorkerError && err.code === RulesWorkerErrorCode.Stopping) {

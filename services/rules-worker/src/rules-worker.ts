@@ -136,6 +136,7 @@ export function createRulesWorker(deps: RulesWorkerDeps): RulesWorker {
           maxStalledCount: 1_000,
         });
         w.on('error', (err) => log.warn({ err, partition: p }, 'worker error'));
+        w.on('stalled', (jobId) => log.warn({ partition: p, jobId }, 'stalled job of a dead worker taken back into the queue'));
         workers.push(w);
       }
       tickTimer = setInterval(() => void tick(), deps.tickMs);
