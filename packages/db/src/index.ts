@@ -11,5 +11,6 @@ export * from './repos/timeseries.repo.js';
 export * from './site-file.js';
 export * from './storage-policies.js';
 export * from './transient.js';
+export * from './repos/dispatch.repo.js';
 export * from './repos/alarms.repo.js';
 export * from './repos/rules.repo.js';

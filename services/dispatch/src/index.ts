@@ -1,0 +1,11 @@
+export { DispatchConfigError, DispatchEnvSchema, type DispatchSettings, dispatchSettings, loadDispatchSettings } from './config.js';
+export { createDispatch, type Dispatch, type DispatchDeps } from './dispatch.js';
+export { DISPATCH_ERROR_CODES, DispatchError, type DispatchErrorCode } from './errors.js';
+export { type EscalationPlan, planEscalation } from './escalation-plan.js';
+export { deliveriesFor } from './fan-out-plan.js';
+export type { FetchLike } from './http-post.js';
+export { alarmEventJobId, deliveryJobId } from './job-ids.js';
+export { createLiveStream, type LiveStream, type LiveStreamDeps, type LiveSubscription } from './live-stream.js';
+export { offlineAlarmId, planOffline } from './offline-plan.js';
+export { createDispatchQueues, type DispatchQueues, publishEvents } from './queues.js';
+export { replayDeliveries } from './replay.js';

@@ -1,0 +1,59 @@
+import type { AlarmEvent } from '@hazardwatch/contracts';
+import {
+  enterpriseOfflineStates,
+  insertDispatchEvent,
+  lastDataPerEnterprise,
+  type Pool,
+  saveEnterpriseOfflineState,
+  tryTransactionLock,
+  withTransaction,
+} from '@hazardwatch/db';
+import type { Logger } from '@hazardwatch/observability';
+import type { DispatchMetrics } from './metrics.js';
+import { planOffline } from './offline-plan.js';
+
+export interface OfflineDetectorDeps {
+  pool: Pool;
+  offlineAfterMs: number;
+  publish: (events: readonly AlarmEvent[]) => Promise<void>;
+  log: Logger;
+  metrics: DispatchMetrics;
+  now: () => number;
+}
+
+/** Any constant: one replica at a time runs the check. */
+const OFFLINE_CHECK_LOCK_KEY = 7_412_118_301;
+
+/**
+ * The offline check: the newest reading or position of every enterprise, against
+ * `offlineAfterMs`. A change of state and its event (`enterprise_offline` /
+ * `enterprise_online`, stored in dispatch_events) commit together, so each episode
+ * yields one event of each, whatever crashes; publishing follows the commit (the
+ * sweeper fans out an event whose publication was lost).
+ */
+export function createOfflineDetector(deps: OfflineDetectorDeps): { check(): Promise<AlarmEvent[]> } {
+  return {
+    async check() {
+      const now = deps.now();
+      const events = await withTransaction(deps.pool, async (c) => {
+        if (!(await tryTransactionLock(c, OFFLINE_CHECK_LOCK_KEY))) return [];
+        const changes = planOffline(await lastDataPerEnterprise(c), await enterpriseOfflineStates(c), now, deps.offlineAfterMs);
+        const out: AlarmEvent[] = [];
+        for (const ch of changes) {
+          out.push(await insertDispatchEvent(c, ch.event));
+          await saveEnterpriseOfflineState(c, ch.state);
+        }
+        return out;
+      });
+      for (const e of events) {
+        deps.metrics.offline.inc({ type: e.type });
+        deps.log.warn(
+          { enterpriseId: e.enterpriseId, eventId: e.id, type: e.type },
+          e.type === 'enterprise_offline' ? 'enterprise offline' : 'enterprise back online',
+        );
+      }
+      await deps.publish(events);
+      return events;
+    },
+  };
+}
