@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderBrokerFiles, type ServiceAccount } from '../../deploy/broker-auth/src/broker-files.js';
+import { parsePasswordFile } from '../../deploy/broker-auth/src/generate.js';
+import { hashMosquittoPassword, parseMosquittoHash, verifyMosquittoPassword } from '../../deploy/broker-auth/src/mosquitto-password.js';
+import type { BrokerTerminal } from '../../packages/db/src/repos/broker-auth.repo.js';
+
+const SALT = Buffer.from('000102030405060708090a0b', 'hex');
+const hasMosquittoPasswd = spawnSync('mosquitto_passwd', ['-h'], { encoding: 'utf8' }).error === undefined;
+
+describe("Mosquitto's $7$ password hashes (PBKDF2-HMAC-SHA512)", () => {
+  it('writes $7$<iterations>$<base64 12-byte salt>$<base64 64-byte hash>', () => {
+    const h = hashMosquittoPassword('correct horse', { salt: SALT });
+    expect(h).toMatch(/^\$7\$101\$AAECAwQFBgcICQoL\$[A-Za-z0-9+/]{86}==$/);
+    expect(hashMosquittoPassword('correct horse', { salt: SALT })).toBe(h);
+    expect(hashMosquittoPassword('correct horse')).not.toBe(hashMosquittoPassword('correct horse'));
+    expect(verifyMosquittoPassword('correct horse', h)).toBe(true);
+    expect(verifyMosquittoPassword('correct horsE', h)).toBe(false);
+    expect(hashMosquittoPassword('x', { salt: SALT, iterations: 1000 })).toMatch(/^\$7\$1000\$/);
+  });
+
+  it.skipIf(!hasMosquittoPasswd)('matches mosquitto_passwd byte for byte: verifies its hashes and reproduces them from their salt', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hw-pw-'));
+    try {
+      const file = join(dir, 'passwd');
+      const password = 'Pässwörd with spaces & symbols $7$';
+      const r = spawnSync('mosquitto_passwd', ['-c', '-b', file, 'dev-1', password], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const hash = parsePasswordFile(await readFile(file, 'utf8')).get('dev-1') ?? '';
+      const parsed = parseMosquittoHash(hash);
+      expect(parsed?.kind).toBe('pbkdf2-sha512');
+      expect(verifyMosquittoPassword(password, hash)).toBe(true);
+      expect(hashMosquittoPassword(password, { salt: parsed?.salt, iterations: parsed?.iterations })).toBe(hash);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects what the broker would drop or what could break a password-file line', () => {
+    const good = hashMosquittoPassword('pw', { salt: SALT });
+    expect(parseMosquittoHash(good)).not.toBeNull();
+    for (const bad of [
+      '',
+      'plaintext',
+      good.replace('$7$101$', '$7$0$'),
+      good.replace('AAECAwQFBgcICQoL', 'AAECAwQFBgcICQ=='),
+      `${good}\nintruder:${good}`,
+      good.slice(0, -4),
+      '$5$AAECAwQFBgcICQoL$abc',
+    ])
+      expect(parseMosquittoHash(bad), bad).toBeNull();
+    expect(() => hashMosquittoPassword('pw', { salt: Buffer.alloc(16) })).toThrow(RangeError);
+  });
+});
+
+const hash = (pw: string) => hashMosquittoPassword(pw, { salt: SALT });
+const terminal = (over: Partial<BrokerTerminal>): BrokerTerminal => ({
+  terminal: 'device',
+  terminalId: 'dev-1',
+  enterpriseId: 'ent-1',
+  username: 'dev-1',
+  passwordHash: hash('pw'),
+  credentialEnterpriseId: 'ent-1',
+  ...over,
+});
+const INGEST: ServiceAccount = { role: 'ingest', username: 'hw-ingest', passwordHash: hash('ingest'), shareGroup: 'ingest-x1' };
+
+describe('password and ACL files from the registry', () => {
+  it('grants each terminal its own topics under its own enterprise, and ingest the read side', () => {
+    const f = renderBrokerFiles({
+      terminals: [
+        terminal({}),
+        terminal({ terminal: 'vehicle', terminalId: 'truck-9', enterpriseId: 'ent-2', username: 'truck-9', credentialEnterpriseId: 'ent-2' }),
+      ],
+      services: [INGEST, { role: 'gateway', username: 'jt808-gw', passwordHash: hash('gw'), enterpriseId: 'ent-2' }],
+      topicPrefix: '',
+    });
+    expect(f.terminals).toBe(2);
+    expect(f.skipped).toEqual([]);
+    expect(f.passwordFile.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
+      `hw-ingest:${hash('ingest')}`,
+      `jt808-gw:${hash('gw')}`,
+      `dev-1:${hash('pw')}`,
+      `truck-9:${hash('pw')}`,
+    ]);
+    const grants = f.aclFile.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(grants).toEqual([
+      'user hw-ingest',
+      'topic read hw/v1/#',
+      'topic read $share/ingest-x1/hw/v1/#',
+      'user jt808-gw',
+      'topic write hw/v1/ent-2/#',
+      'user dev-1',
+      'topic write hw/v1/ent-1/dev-1/#',
+      'user truck-9',
+      'topic write hw/v1/ent-2/truck-9/#',
+    ]);
+  });
+
+  it('applies MQTT_TOPIC_PREFIX and is byte-for-byte stable for the same input', () => {
+    const input = { terminals: [terminal({})], services: [INGEST], topicPrefix: 'site-a/' };
+    const a = renderBrokerFiles(input);
+    expect(a.aclFile).toContain('topic write site-a/hw/v1/ent-1/dev-1/#');
+    expect(a.aclFile).toContain('topic read $share/ingest-x1/site-a/hw/v1/#');
+    expect(renderBrokerFiles(input)).toEqual(a);
+  });
+
+  it('leaves out, with a reason, terminals that could not be granted safely', () => {
+    const f = renderBrokerFiles({
+      terminals: [
+        terminal({ terminalId: 'no-cred', username: null, passwordHash: null, credentialEnterpriseId: null }),
+        terminal({ terminalId: 'wild#card', username: 'wild' }),
+        terminal({ terminalId: 'plus', enterpriseId: 'ent/+' }),
+        terminal({ terminalId: 'colon', username: 'a:b' }),
+        terminal({ terminalId: 'newline', username: 'a\nuser hw-ingest' }),
+        terminal({ terminalId: 'reserved', username: 'hw-ingest' }),
+        terminal({ terminalId: 'badhash', username: 'badhash', passwordHash: 'secret' }),
+        terminal({ terminalId: 'moved', username: 'moved', credentialEnterpriseId: 'ent-old' }),
+      ],
+      services: [INGEST],
+      topicPrefix: '',
+    });
+    expect(f.terminals).toBe(0);
+    expect(f.skipped.map((s) => `${s.terminalId}:${s.reason}`)).toEqual([
+      'no-cred:no_credential',
+      'wild#card:invalid_id',
+      'plus:invalid_id',
+      'colon:invalid_username',
+      'newline:invalid_username',
+      'reserved:reserved_username',
+      'badhash:invalid_hash',
+      'moved:enterprise_mismatch',
+    ]);
+    expect(f.aclFile.split('\n').filter((l) => l.startsWith('user '))).toEqual(['user hw-ingest']);
+  });
+
+  it('refuses unsafe service accounts outright', () => {
+    expect(() => renderBrokerFiles({ terminals: [], services: [{ ...INGEST, shareGroup: 'a/#' }], topicPrefix: '' })).toThrow(RangeError);
+    expect(() => renderBrokerFiles({ terminals: [], services: [{ ...INGEST, username: 'x y' }], topicPrefix: '' })).toThrow(RangeError);
+    expect(() =>
+      renderBrokerFiles({ terminals: [], services: [{ role: 'gateway', username: 'gw', passwordHash: hash('g'), enterpriseId: '+' }], topicPrefix: '' }),
+    ).toThrow(RangeError);
+  });
+});
