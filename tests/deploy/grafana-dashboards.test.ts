@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Pool, PoolClient } from '@hazardwatch/db';
+import { createPool, type Pool, type PoolClient } from '@hazardwatch/db';
 import { createTestDatabase, type TestDatabase } from '@hazardwatch/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -443,9 +443,7 @@ type Queryable = Pool | PoolClient;
 
 /** Create the NOLOGIN role `hw_dashboards` if the cluster has none (concurrent test files may race: both fine). */
 async function ensureDashboardRole(adminUrl: string): Promise<void> {
-  const pg = (await import('pg')).default;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
+  const admin = createPool(adminUrl, { max: 1 });
   try {
     await admin.query(`DO $$ BEGIN
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hw_dashboards') THEN CREATE ROLE hw_dashboards NOLOGIN; END IF;
