@@ -11,6 +11,8 @@ import { ApiConfigSchema, type ApiDeps, systemClock } from './deps.js';
 import { registerErrorHandling } from './error-handler.js';
 import { ApiError } from './errors.js';
 import { registerHttpMetrics } from './http-metrics.js';
+import { tidyOpenApiDocument } from './openapi-document.js';
+import { alarmRoutes } from './routes/alarms.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { brokerRoutes } from './routes/broker.js';
 import type { RouteContext } from './routes/context.js';
@@ -23,7 +25,9 @@ import { hazardSourceRoutes } from './routes/hazard-sources.js';
 import { healthRoutes } from './routes/health.js';
 import { pointRoutes } from './routes/points.js';
 import { riskRoutes } from './routes/risk.js';
+import { ruleRoutes } from './routes/rules.js';
 import { siteFileRoutes } from './routes/site-files.js';
+import { streamRoutes } from './routes/stream.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { vehicleRoutes } from './routes/vehicles.js';
 
@@ -101,13 +105,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', transformSpecification: (spec) => tidyOpenApiDocument(spec) });
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: () => new ApiError('HW_API_RATE_LIMITED', 'too many requests; retry later'),
   });
 
-  const ctx: RouteContext = { pool: deps.pool, clock, config, log };
+  const ctx: RouteContext = { pool: deps.pool, clock, config, log, liveStream: deps.liveStream, publishEvents: deps.publishEvents };
   const redisProbe = deps.readiness?.redis ?? (deps.redis ? () => (deps.redis as { ping(): Promise<unknown> }).ping() : undefined);
   await app.register(healthRoutes, {
     ...ctx,
@@ -117,7 +121,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       registerAuthentication(api, { pool: deps.pool, clock, log, failureLimit: config.authFailureLimit });
-      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => tidyOpenApiDocument(app.swagger()));
       await api.register(enterpriseRoutes, ctx);
       await api.register(hazardSourceRoutes, ctx);
       await api.register(gradingRoutes, ctx);
@@ -129,6 +133,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(siteFileRoutes, ctx);
       await api.register(telemetryRoutes, ctx);
       await api.register(deadLetterRoutes, ctx);
+      await api.register(alarmRoutes, ctx);
+      await api.register(streamRoutes, ctx);
+      await api.register(ruleRoutes, ctx);
       await api.register(apiKeyRoutes, ctx);
       await api.register(brokerRoutes, ctx);
     },

@@ -1,3 +1,4 @@
+import type { AlarmEvent, DispatchScope } from '@hazardwatch/contracts';
 import type { Pool } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
 import { z } from 'zod';
@@ -44,6 +45,14 @@ export const ApiConfigSchema = z
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
 export type ApiConfigInput = z.input<typeof ApiConfigSchema>;
 
+/**
+ * Where the live stream's events come from: dispatch's `createLiveStream` (replay from
+ * PostgreSQL after Last-Event-ID, then the Redis channel), or anything shaped like it.
+ */
+export interface LiveEventSource {
+  subscribe(scope: DispatchScope, lastEventId?: number | string | null): AsyncIterableIterator<AlarmEvent> & { close(): void };
+}
+
 /** What `buildApp` needs. Nothing here opens a connection: the caller owns pool and Redis. */
 export interface ApiDeps {
   pool: Pool;
@@ -54,4 +63,12 @@ export interface ApiDeps {
   redis?: { ping(): Promise<unknown> };
   /** Extra readiness checks; the database is always checked. */
   readiness?: { redis?: ReadinessProbe; broker?: ReadinessProbe };
+  /** Serves GET /api/v1/stream (SSE); without it that route answers 503. */
+  liveStream?: LiveEventSource;
+  /**
+   * Called after an alarm action committed, with its events (dispatch's `publishEvents`:
+   * the alarm-events queue and the live channel). Without it, dispatch's sweeper still finds
+   * the events in PostgreSQL after its grace time, and live subscribers on their next replay.
+   */
+  publishEvents?: (events: readonly AlarmEvent[]) => Promise<void>;
 }

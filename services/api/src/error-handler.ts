@@ -1,4 +1,4 @@
-import { DbErrorCode } from '@hazardwatch/db';
+import { AlarmStoreErrorCode, DbErrorCode, RuleStoreError, RuleStoreErrorCode } from '@hazardwatch/db';
 import { Gb18218Error } from '@hazardwatch/gb18218';
 import { HazardError } from '@hazardwatch/observability';
 import type { FastifyError, FastifyInstance } from 'fastify';
@@ -37,9 +37,21 @@ export function toApiError(err: unknown): ApiError {
     );
   }
   if (err instanceof Gb18218Error) return new ApiError('HW_API_VALIDATION', err.message, undefined, { cause: err });
+  if (err instanceof RuleStoreError) {
+    const details = err.reasons.map((r) => {
+      const i = r.indexOf(': ');
+      return i > 0 ? { path: `body.rule.${r.slice(0, i)}`, message: r.slice(i + 2) } : { path: 'body.rule', message: r };
+    });
+    if (err.code === RuleStoreErrorCode.NotFound) return new ApiError('HW_API_NOT_FOUND', 'rule not found', undefined, { cause: err });
+    if (err.code === RuleStoreErrorCode.Invalid) return new ApiError('HW_API_VALIDATION', err.message, details, { cause: err });
+    return new ApiError('HW_API_CONFLICT', err.message, details, { cause: err });
+  }
   if (err instanceof HazardError) {
-    if (err.code === DbErrorCode.Conflict) return new ApiError('HW_API_CONFLICT', err.message, undefined, { cause: err });
+    if (err.code === DbErrorCode.Conflict || err.code === AlarmStoreErrorCode.Conflict)
+      return new ApiError('HW_API_CONFLICT', err.message, undefined, { cause: err });
     if (err.code === DbErrorCode.SiteFileInvalid) return new ApiError('HW_API_VALIDATION', err.message, undefined, { cause: err });
+    if (err.code === AlarmStoreErrorCode.BadCursor)
+      return new ApiError('HW_API_VALIDATION', 'request is invalid', [{ path: 'query.cursor', message: 'not a cursor this API issued' }], { cause: err });
   }
   if (typeof err === 'object' && err !== null && isResponseSerializationError(err as FastifyError))
     return new ApiError('HW_API_INTERNAL', 'internal error', undefined, { cause: err });

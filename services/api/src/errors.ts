@@ -1,3 +1,4 @@
+import { ALARM_ERROR_CODES, type AlarmErrorCode } from '@hazardwatch/alarms';
 import { HazardError } from '@hazardwatch/observability';
 
 /**
@@ -29,17 +30,34 @@ export const API_ERRORS = {
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
+/** Refusals of the alarm state machine that are about the request itself (400); the others are 409. */
+const ALARM_INPUT_CODES: ReadonlySet<AlarmErrorCode> = new Set(['HW_ALARM_SHELVE_DURATION_INVALID', 'HW_ALARM_REASON_REQUIRED']);
+
+/**
+ * The alarm actions answer with the alarm package's own codes (`HW_ALARM_ALREADY_ACKNOWLEDGED`,
+ * …): 404 for HW_ALARM_NOT_FOUND, 400 for a bad input, 409 for an action that does not fit the
+ * alarm's state.
+ */
+export const ALARM_CODES_IN_ANSWERS = ALARM_ERROR_CODES.filter((c) => c.startsWith('HW_ALARM_'));
+export type ResponseCode = ApiErrorCode | AlarmErrorCode;
+
+export function statusOf(code: ResponseCode): number {
+  if (code in API_ERRORS) return API_ERRORS[code as ApiErrorCode];
+  if (code === 'HW_ALARM_NOT_FOUND') return 404;
+  return ALARM_INPUT_CODES.has(code as AlarmErrorCode) ? 400 : 409;
+}
+
 /** An error the API answers with as `{ code, message, details? }` and the code's HTTP status. */
 export class ApiError extends HazardError {
   readonly statusCode: number;
   constructor(
-    override readonly code: ApiErrorCode,
+    override readonly code: ResponseCode,
     message: string,
     readonly details?: ReadonlyArray<{ path: string; message: string }>,
     options?: { cause?: unknown },
   ) {
     super(code, message, options);
-    this.statusCode = API_ERRORS[code];
+    this.statusCode = statusOf(code);
   }
 }
 

@@ -1,9 +1,9 @@
-import { insertDevice, insertEnterprise, insertGeofence, insertHazardSource, insertPoint, insertVehicle } from '@hazardwatch/db';
+import { createRule, insertDevice, insertEnterprise, insertGeofence, insertHazardSource, insertPoint, insertVehicle } from '@hazardwatch/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRoutes } from './app.js';
 import { createApiKey } from './auth/keys.js';
 import type { Role } from './auth/principal.js';
-import { type ApiFixture, createApiFixture, KEY_GRANTS, type KeyName, siteOf, T0 } from './test-fixture.js';
+import { type ApiFixture, createApiFixture, KEY_GRANTS, type KeyName, ruleOf, seedAlarm, siteOf, T0 } from './test-fixture.js';
 
 /**
  * Every route × every role × a record in scope and one out of scope:
@@ -25,6 +25,8 @@ interface Case {
   ok: 200 | 201 | 204;
   /** Lists answer 200 with only in-scope items instead of 404. */
   list?: boolean;
+  /** Aggregates (KPIs) answer 200 over nothing instead of 404. */
+  aggregate?: boolean;
   /** Routes about no enterprise in particular (admin-only tools). */
   unscoped?: boolean;
   /** Status for an allowed role naming a record out of scope (default 404). */
@@ -37,6 +39,8 @@ const MANAGE: readonly Role[] = ['admin', 'enterprise_manager'];
 const PROVISION: readonly Role[] = ['admin', 'enterprise_manager', 'integrator'];
 const ADMIN: readonly Role[] = ['admin'];
 const DEAD_LETTERS: readonly Role[] = ['admin', 'enterprise_manager', 'operator', 'integrator'];
+const OPERATE: readonly Role[] = ['admin', 'enterprise_manager', 'operator'];
+const COMMENT: readonly Role[] = ['admin', 'enterprise_manager', 'operator', 'regulator'];
 
 /** Which targets each key sees. */
 const SEES: Record<KeyName, readonly Target[]> = {
@@ -131,6 +135,20 @@ function geofence(t: Target, id: string) {
   };
 }
 const region = (t: Target) => (t === 'zb' ? '370321' : '370481');
+const alarm = (t: Target, opts: Parameters<typeof seedAlarm>[3] = {}) => seedAlarm(f.db.pool, t, point(t), opts);
+const by = { actor: 'seed' };
+async function tmpRule(t: Target, over: Record<string, unknown> = {}): Promise<string> {
+  const id = `rule-${uid(t)}`;
+  await createRule(f.db.pool, ruleOf(t, point(t), { id, ...over }), { by: 'test' });
+  return id;
+}
+const action = (path: string, roles: readonly Role[], body: object, setup: (t: Target) => Promise<string> = (t) => alarm(t)): Case => ({
+  method: 'POST',
+  route: `/api/v1/alarms/:alarmId/${path}`,
+  roles,
+  ok: 200,
+  build: async (t) => ({ url: `/api/v1/alarms/${await setup(t)}/${path}`, body }),
+});
 
 const CASES: Case[] = [
   // enterprises
@@ -388,6 +406,73 @@ const CASES: Case[] = [
     ok: 201,
     build: async (t) => ({ url: `/api/v1/api-keys/${await tmpKey(t)}/rotate`, body: { graceMs: 0 } }),
   },
+  // alarms
+  { method: 'GET', route: '/api/v1/alarms', roles: ALL, ok: 200, list: true, build: (t) => ({ url: `/api/v1/alarms?enterpriseId=ent-${t}` }) },
+  { method: 'GET', route: '/api/v1/alarms/:alarmId', roles: ALL, ok: 200, build: async (t) => ({ url: `/api/v1/alarms/${await alarm(t)}` }) },
+  { method: 'GET', route: '/api/v1/alarms/:alarmId/events', roles: ALL, ok: 200, build: async (t) => ({ url: `/api/v1/alarms/${await alarm(t)}/events` }) },
+  action('acknowledge', OPERATE, { comment: 'seen' }),
+  action('comment', COMMENT, { text: 'regional bureau informed' }),
+  action('shelve', OPERATE, { durationMs: 600_000, reason: 'sensor calibration' }),
+  action('unshelve', OPERATE, {}, (t) =>
+    alarm(t, { at: Date.now(), followUp: [{ type: 'shelve', eventId: `sh-${uid(t)}`, durationMs: 600_000, reason: 'x', ...by }] }),
+  ),
+  action('reset', OPERATE, { reason: 'gas cleared, checked on site' }, (t) => alarm(t, { latching: true, clear: true })),
+  action('remove-from-service', MANAGE, { reason: 'detector replaced' }),
+  action('return-to-service', MANAGE, {}, (t) => alarm(t, { followUp: [{ type: 'remove_from_service', eventId: `rm-${uid(t)}`, reason: 'x', ...by }] })),
+  action('suppress', MANAGE, { reason: 'unit shut down' }),
+  action('unsuppress', MANAGE, {}, (t) => alarm(t, { followUp: [{ type: 'suppress', eventId: `su-${uid(t)}`, reason: 'x', ...by }] })),
+  {
+    method: 'GET',
+    route: '/api/v1/alarm-kpis',
+    roles: ALL,
+    ok: 200,
+    aggregate: true,
+    build: (t) => ({ url: `/api/v1/alarm-kpis?from=${T0}&to=${T0 + 86_400_000}&enterpriseId=ent-${t}` }),
+  },
+  { method: 'GET', route: '/api/v1/stream', roles: ALL, ok: 200, build: (t) => ({ url: `/api/v1/stream?enterpriseId=ent-${t}` }) },
+  // rules
+  { method: 'GET', route: '/api/v1/rules', roles: ALL, ok: 200, list: true, build: (t) => ({ url: `/api/v1/rules?enterpriseId=ent-${t}` }) },
+  {
+    method: 'POST',
+    route: '/api/v1/rules',
+    roles: MANAGE,
+    ok: 201,
+    build: (t) => ({ url: '/api/v1/rules', body: { rule: ruleOf(t, point(t), { id: `rule-${uid(t)}` }), note: 'GB/T 50493-2019 §5.5' } }),
+  },
+  { method: 'GET', route: '/api/v1/rules/:ruleId', roles: ALL, ok: 200, build: (t) => ({ url: `/api/v1/rules/rule-${t}-nh3` }) },
+  {
+    method: 'PUT',
+    route: '/api/v1/rules/:ruleId',
+    roles: MANAGE,
+    ok: 200,
+    build: async (t) => {
+      const id = await tmpRule(t);
+      return { url: `/api/v1/rules/${id}`, body: { rule: ruleOf(t, point(t), { id, name: 'renamed' }), expectedVersion: 1 } };
+    },
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/rules/:ruleId/enable',
+    roles: MANAGE,
+    ok: 200,
+    build: async (t) => ({ url: `/api/v1/rules/${await tmpRule(t, { enabled: false })}/enable`, body: { note: 'back in service' } }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/rules/:ruleId/disable',
+    roles: MANAGE,
+    ok: 200,
+    build: async (t) => ({ url: `/api/v1/rules/${await tmpRule(t)}/disable`, body: { note: 'maintenance' } }),
+  },
+  { method: 'GET', route: '/api/v1/rules/:ruleId/versions', roles: ALL, ok: 200, build: (t) => ({ url: `/api/v1/rules/rule-${t}-nh3/versions` }) },
+  {
+    method: 'GET',
+    route: '/api/v1/rules/:ruleId/versions/:version',
+    roles: ALL,
+    ok: 200,
+    build: (t) => ({ url: `/api/v1/rules/rule-${t}-nh3/versions/1` }),
+  },
+  { method: 'GET', route: '/api/v1/rules/:ruleId/diff', roles: ALL, ok: 200, build: (t) => ({ url: `/api/v1/rules/rule-${t}-nh3/diff?from=1&to=1` }) },
   // broker
   { method: 'GET', route: '/api/v1/broker/password-file', roles: ADMIN, ok: 200, unscoped: true, build: () => ({ url: '/api/v1/broker/password-file' }) },
 ];
@@ -396,7 +481,7 @@ function expected(c: Case, key: KeyName, t: Target): number {
   const role = KEY_GRANTS[key].role;
   if (!c.roles.includes(role)) return 403;
   if (c.unscoped || SEES[key].includes(t)) return c.ok;
-  if (c.list) return 200;
+  if (c.list || c.aggregate) return 200;
   return c.outOfScope ?? 404;
 }
 

@@ -1,12 +1,13 @@
-import type { SiteFileSchema } from '@hazardwatch/contracts';
-import { applySiteFile, commitIngestBatch, type SiteFileResult } from '@hazardwatch/db';
+import type { AlarmInput } from '@hazardwatch/alarms';
+import type { AlarmEvent, AlarmTransition, DispatchScope, SiteFileSchema } from '@hazardwatch/contracts';
+import { applyAlarmInputs, applySiteFile, commitIngestBatch, createRule, listEventsAfter, type Pool, type SiteFileResult } from '@hazardwatch/db';
 import { createLogger } from '@hazardwatch/observability';
 import { createTestDatabase, type TestDatabase } from '@hazardwatch/testkit';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { buildApp } from './app.js';
 import { createApiKey } from './auth/keys.js';
-import type { ApiConfigInput, ApiDeps, Clock } from './deps.js';
+import type { ApiConfigInput, ApiDeps, Clock, LiveEventSource } from './deps.js';
 import type { NewApiKey } from './schemas/api-key.js';
 
 /** Two enterprises in two cities of Shandong: Huantai county (Zibo, 370321) and Tengzhou (Zaozhuang, 370481). */
@@ -69,6 +70,103 @@ export const KEY_GRANTS = {
 } as const satisfies Record<string, NewApiKey>;
 export type KeyName = keyof typeof KEY_GRANTS;
 
+/** A threshold rule on the NH3 point of a site. */
+export function ruleOf(n: 'zb' | 'zz', pointId: number, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: `rule-${n}-nh3`,
+    version: 1,
+    enterpriseId: `ent-${n}`,
+    hazardSourceId: `hs-${n}-tank`,
+    name: `${n} NH3 high`,
+    kind: 'threshold',
+    pointId,
+    levels: [
+      { name: 'H', colour: 'orange', side: 'high', setpoint: 25 },
+      { name: 'HH', colour: 'red', side: 'high', setpoint: 50 },
+    ],
+    ...over,
+  };
+}
+
+let alarmSerial = 0;
+
+/**
+ * Raise an alarm of a site's NH3 rule on a subject of its own (optionally latching, then
+ * cleared, then through further inputs); returns its id.
+ */
+export async function seedAlarm(
+  pool: Pool,
+  n: 'zb' | 'zz',
+  pointId: number,
+  opts: { latching?: boolean; clear?: boolean; colour?: 'red' | 'orange' | 'yellow' | 'blue'; followUp?: AlarmInput[]; at?: number } = {},
+): Promise<string> {
+  const k = ++alarmSerial;
+  const at = opts.at ?? T0 + k * 1000;
+  const base: AlarmTransition = {
+    id: `tr-${n}-${k}-raise`,
+    ruleId: `rule-${n}-nh3`,
+    ruleVersion: 1,
+    subject: `point:${pointId}:${k}`,
+    enterpriseId: `ent-${n}`,
+    hazardSourceId: `hs-${n}-tank`,
+    vehicleId: null,
+    pointIds: [pointId],
+    kind: 'raise',
+    category: 'process',
+    level: 'H',
+    colour: opts.colour ?? 'orange',
+    latching: opts.latching ?? false,
+    value: 30,
+    at,
+    message: `NH3 high at hs-${n}-tank`,
+  };
+  const raised = await applyAlarmInputs(pool, [{ key: { ruleId: base.ruleId, subject: base.subject }, input: { type: 'transition', transition: base } }], at);
+  const alarmId = raised.events[0]?.alarmId;
+  if (!alarmId) throw new Error(`alarm not raised: ${JSON.stringify(raised.refusals)}`);
+  const more: AlarmInput[] = [];
+  if (opts.clear) more.push({ type: 'transition', transition: { ...base, id: `tr-${n}-${k}-clear`, kind: 'clear', level: null, colour: null, at: at + 1 } });
+  more.push(...(opts.followUp ?? []));
+  if (more.length > 0) {
+    const out = await applyAlarmInputs(
+      pool,
+      more.map((input) => ({ key: { alarmId }, input })),
+      at + 2,
+    );
+    if (out.refusals.length > 0) throw new Error(`seed refused: ${JSON.stringify(out.refusals)}`);
+  }
+  return alarmId;
+}
+
+/** A live source for tests: replays the stored events of the scope after Last-Event-ID, then ends. */
+export function replayOnlyLiveSource(pool: Pool, calls: Array<{ scope: DispatchScope; lastEventId: number | string | null }> = []): LiveEventSource {
+  return {
+    subscribe(scope, lastEventId) {
+      calls.push({ scope, lastEventId: lastEventId ?? null });
+      let closed = false;
+      const events = listEventsAfter(pool, {
+        afterSeq: lastEventId === null || lastEventId === undefined ? 0 : Number(lastEventId),
+        ...('enterpriseId' in scope ? { enterpriseIds: [scope.enterpriseId] } : { regionPrefix: scope.regionPrefix }),
+      });
+      let queue: AlarmEvent[] | undefined;
+      const it: AsyncIterableIterator<AlarmEvent> & { close(): void } = {
+        async next() {
+          const pending = queue ?? (await events);
+          queue = pending;
+          const e = closed ? undefined : pending.shift();
+          return e ? { value: e, done: false } : { value: undefined, done: true };
+        },
+        [Symbol.asyncIterator]() {
+          return it;
+        },
+        close() {
+          closed = true;
+        },
+      };
+      return it;
+    },
+  };
+}
+
 export interface ApiFixture {
   db: TestDatabase;
   app: FastifyInstance;
@@ -121,6 +219,16 @@ export async function createApiFixture(opts: { config?: ApiConfigInput; clock?: 
   });
   await commitIngestBatch(db.pool, { readings, positions, statuses: [], deadLetters: [deadLetter('ent-zb'), deadLetter('ent-zz')] });
 
+  for (const [n, site] of [
+    ['zb', zb],
+    ['zz', zz],
+  ] as const) {
+    const pointId = site.pointIds[`dev-${n}-1.nh3`];
+    if (pointId === undefined) throw new Error('seed point missing');
+    await createRule(db.pool, ruleOf(n, pointId), { by: 'seed' });
+    await seedAlarm(db.pool, n, pointId, { colour: 'red' });
+  }
+
   const keys = {} as Record<KeyName, string>;
   for (const [name, grant] of Object.entries(KEY_GRANTS) as Array<[KeyName, NewApiKey]>)
     keys[name] = (await createApiKey(db.pool, grant, { createdBy: 'test', nowMs: Date.now() })).key;
@@ -129,6 +237,7 @@ export async function createApiFixture(opts: { config?: ApiConfigInput; clock?: 
     pool: db.pool,
     log: createLogger({ level: 'silent' }),
     config: opts.config ?? {},
+    liveStream: replayOnlyLiveSource(db.pool),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...opts.deps,
   });

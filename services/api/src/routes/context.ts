@@ -1,8 +1,9 @@
 import type { RateLimitOptions } from '@fastify/rate-limit';
+import type { AlarmEvent } from '@hazardwatch/contracts';
 import type { Pool } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig, Clock } from '../deps.js';
+import type { ApiConfig, Clock, LiveEventSource } from '../deps.js';
 
 /** What every route plugin receives (as its options). */
 export interface RouteContext {
@@ -10,6 +11,8 @@ export interface RouteContext {
   clock: Clock;
   config: ApiConfig;
   log: Logger;
+  liveStream?: LiveEventSource | undefined;
+  publishEvents?: ((events: readonly AlarmEvent[]) => Promise<void>) | undefined;
 }
 
 /**

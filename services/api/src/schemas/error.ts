@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { API_ERRORS, type ApiErrorCode } from '../errors.js';
+import { ALARM_CODES_IN_ANSWERS, API_ERRORS, type ResponseCode } from '../errors.js';
 
-const codes = Object.keys(API_ERRORS) as [ApiErrorCode, ...ApiErrorCode[]];
+const codes = [...Object.keys(API_ERRORS), ...ALARM_CODES_IN_ANSWERS] as [ResponseCode, ...ResponseCode[]];
 
 /** The one error body of every route. */
 export const ErrorBodySchema = z
