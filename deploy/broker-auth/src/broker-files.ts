@@ -1,5 +1,5 @@
 import { TOPIC_ROOT, TopicIdSchema } from '@hazardwatch/contracts';
-import type { BrokerTerminal } from '../../../packages/db/src/repos/broker-auth.repo.js';
+import type { BrokerTerminal } from '@hazardwatch/db';
 import { parseMosquittoHash } from './mosquitto-password.js';
 
 /** A non-device account: ingest reads every terminal's topics; a gateway publishes for many terminals. */

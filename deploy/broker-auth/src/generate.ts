@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pool } from '@hazardwatch/db';
-import { listBrokerTerminals } from '../../../packages/db/src/repos/broker-auth.repo.js';
+import { listBrokerTerminals } from '@hazardwatch/db';
 import { type BrokerFiles, renderBrokerFiles, type ServiceAccount } from './broker-files.js';
 import { hashMosquittoPassword, verifyMosquittoPassword } from './mosquitto-password.js';
 

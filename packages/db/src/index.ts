@@ -14,3 +14,4 @@ export * from './transient.js';
 export * from './repos/dispatch.repo.js';
 export * from './repos/alarms.repo.js';
 export * from './repos/rules.repo.js';
+export * from './repos/broker-auth.repo.js';
