@@ -16,6 +16,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../auth/roles.js';
 import { accessOf } from '../auth/scope.js';
+import { csvField } from '../csv-field.js';
 import { invalid, notFound } from '../errors.js';
 import { AUTHED_ERRORS } from '../schemas/error.js';
 import { decodeNumberCursor, pageOf, toPage } from '../schemas/page.js';
@@ -44,11 +45,6 @@ async function requirePoints(pool: Pool, scope: DataScope, ids: number[], max: n
   const missing = ids.find((id) => !known.has(id));
   if (missing !== undefined) throw notFound(`point ${missing}`);
   return found;
-}
-
-/** A CSV field: quoted when it holds a separator, a quote or a line break. */
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 /** Readings of points over a range, as CSV, read page by page (keyset per point) so memory stays flat. */
