@@ -18,6 +18,7 @@ import { brokerRoutes } from './routes/broker.js';
 import type { RouteContext } from './routes/context.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { deviceRoutes } from './routes/devices.js';
+import { dispatchTargetRoutes } from './routes/dispatch-targets.js';
 import { enterpriseRoutes } from './routes/enterprises.js';
 import { geofenceRoutes } from './routes/geofences.js';
 import { gradingRoutes } from './routes/grading.js';
@@ -111,8 +112,17 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     errorResponseBuilder: () => new ApiError('HW_API_RATE_LIMITED', 'too many requests; retry later'),
   });
 
-  const ctx: RouteContext = { pool: deps.pool, clock, config, log, liveStream: deps.liveStream, publishEvents: deps.publishEvents };
-  const redisProbe = deps.readiness?.redis ?? (deps.redis ? () => (deps.redis as { ping(): Promise<unknown> }).ping() : undefined);
+  const ctx: RouteContext = {
+    pool: deps.pool,
+    clock,
+    config,
+    log,
+    liveStream: deps.liveStream,
+    publishEvents: deps.publishEvents,
+    dispatchSecrets: deps.dispatchSecrets,
+  };
+  const redis = deps.redis;
+  const redisProbe = deps.readiness?.redis ?? (redis ? () => redis.ping() : undefined);
   await app.register(healthRoutes, {
     ...ctx,
     readiness: { ...(redisProbe ? { redis: redisProbe } : {}), ...(deps.readiness?.broker ? { broker: deps.readiness.broker } : {}) },
@@ -136,6 +146,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(alarmRoutes, ctx);
       await api.register(streamRoutes, ctx);
       await api.register(ruleRoutes, ctx);
+      await api.register(dispatchTargetRoutes, ctx);
       await api.register(apiKeyRoutes, ctx);
       await api.register(brokerRoutes, ctx);
     },

@@ -1,5 +1,5 @@
 import type { AlarmEvent, DispatchScope } from '@hazardwatch/contracts';
-import type { Pool } from '@hazardwatch/db';
+import type { Pool, SecretBox } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
 import { z } from 'zod';
 
@@ -71,4 +71,9 @@ export interface ApiDeps {
    * the events in PostgreSQL after its grace time, and live subscribers on their next replay.
    */
   publishEvents?: (events: readonly AlarmEvent[]) => Promise<void>;
+  /**
+   * Seals webhook target secrets (the same `createSecretBox({ key: DISPATCH_SECRET_KEY })`
+   * dispatch opens them with). Without it, creating a target or rotating its secret answers 503.
+   */
+  dispatchSecrets?: SecretBox;
 }

@@ -5,6 +5,15 @@ export { type Principal, PrincipalSchema, type Role, RoleSchema } from './auth/p
 export { scopeOf } from './auth/scope.js';
 export { type Api, createApi } from './create-api.js';
 export { mosquittoPasswordHash, verifyMosquittoPassword } from './credentials/mosquitto-password.js';
-export { type ApiConfig, type ApiConfigInput, ApiConfigSchema, type ApiDeps, type Clock, type ReadinessProbe, systemClock } from './deps.js';
+export {
+  type ApiConfig,
+  type ApiConfigInput,
+  ApiConfigSchema,
+  type ApiDeps,
+  type Clock,
+  type LiveEventSource,
+  type ReadinessProbe,
+  systemClock,
+} from './deps.js';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
 export { brokerProbe, tcpProbe } from './probes.js';

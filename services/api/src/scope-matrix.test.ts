@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRoutes } from './app.js';
 import { createApiKey } from './auth/keys.js';
 import type { Role } from './auth/principal.js';
-import { type ApiFixture, createApiFixture, KEY_GRANTS, type KeyName, ruleOf, seedAlarm, siteOf, T0 } from './test-fixture.js';
+import { type ApiFixture, createApiFixture, KEY_GRANTS, type KeyName, ruleOf, seedAlarm, seedTarget, siteOf, T0 } from './test-fixture.js';
 
 /**
  * Every route × every role × a record in scope and one out of scope:
@@ -18,7 +18,7 @@ interface Request {
   body?: unknown;
 }
 interface Case {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** The route as registered (for the coverage check). */
   route: string;
   roles: readonly Role[];
@@ -40,6 +40,7 @@ const PROVISION: readonly Role[] = ['admin', 'enterprise_manager', 'integrator']
 const ADMIN: readonly Role[] = ['admin'];
 const DEAD_LETTERS: readonly Role[] = ['admin', 'enterprise_manager', 'operator', 'integrator'];
 const OPERATE: readonly Role[] = ['admin', 'enterprise_manager', 'operator'];
+const TARGETS: readonly Role[] = ['admin', 'enterprise_manager', 'regulator'];
 const COMMENT: readonly Role[] = ['admin', 'enterprise_manager', 'operator', 'regulator'];
 
 /** Which targets each key sees. */
@@ -473,6 +474,67 @@ const CASES: Case[] = [
     build: (t) => ({ url: `/api/v1/rules/rule-${t}-nh3/versions/1` }),
   },
   { method: 'GET', route: '/api/v1/rules/:ruleId/diff', roles: ALL, ok: 200, build: (t) => ({ url: `/api/v1/rules/rule-${t}-nh3/diff?from=1&to=1` }) },
+  // dispatch targets
+  {
+    method: 'GET',
+    route: '/api/v1/dispatch/targets',
+    roles: TARGETS,
+    ok: 200,
+    list: true,
+    build: (t) => ({ url: `/api/v1/dispatch/targets?enterpriseId=ent-${t}` }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/dispatch/targets',
+    roles: TARGETS,
+    ok: 201,
+    build: (t) => ({
+      url: '/api/v1/dispatch/targets',
+      body: {
+        name: `room ${t}`,
+        url: `https://${t}.example.cn/new`,
+        scope: { enterpriseId: `ent-${t}` },
+        eventTypes: ['raised', 'escalated'],
+        secret: 'k'.repeat(40),
+      },
+    }),
+  },
+  { method: 'GET', route: '/api/v1/dispatch/targets/:targetId', roles: TARGETS, ok: 200, build: (t) => ({ url: `/api/v1/dispatch/targets/tgt-${t}` }) },
+  {
+    method: 'PATCH',
+    route: '/api/v1/dispatch/targets/:targetId',
+    roles: TARGETS,
+    ok: 200,
+    build: async (t) => ({ url: `/api/v1/dispatch/targets/${await seedTarget(f.db.pool, t)}`, body: { minColour: 'orange' } }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/v1/dispatch/targets/:targetId',
+    roles: TARGETS,
+    ok: 204,
+    build: async (t) => ({ url: `/api/v1/dispatch/targets/${await seedTarget(f.db.pool, t)}` }),
+  },
+  {
+    method: 'PUT',
+    route: '/api/v1/dispatch/targets/:targetId/secret',
+    roles: TARGETS,
+    ok: 204,
+    build: (t) => ({ url: `/api/v1/dispatch/targets/tgt-${t}/secret`, body: { secret: 'r'.repeat(48) } }),
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/dispatch/targets/:targetId/deliveries',
+    roles: TARGETS,
+    ok: 200,
+    build: (t) => ({ url: `/api/v1/dispatch/targets/tgt-${t}/deliveries` }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/dispatch/targets/:targetId/replay',
+    roles: TARGETS,
+    ok: 200,
+    build: (t) => ({ url: `/api/v1/dispatch/targets/tgt-${t}/replay`, body: {} }),
+  },
   // broker
   { method: 'GET', route: '/api/v1/broker/password-file', roles: ADMIN, ok: 200, unscoped: true, build: () => ({ url: '/api/v1/broker/password-file' }) },
 ];

@@ -1,6 +1,17 @@
 import type { AlarmInput } from '@hazardwatch/alarms';
 import type { AlarmEvent, AlarmTransition, DispatchScope, SiteFileSchema } from '@hazardwatch/contracts';
-import { applyAlarmInputs, applySiteFile, commitIngestBatch, createRule, listEventsAfter, type Pool, type SiteFileResult } from '@hazardwatch/db';
+import {
+  applyAlarmInputs,
+  applySiteFile,
+  commitIngestBatch,
+  createDispatchTarget,
+  createRule,
+  createSecretBox,
+  listEventsAfter,
+  type Pool,
+  type SecretBox,
+  type SiteFileResult,
+} from '@hazardwatch/db';
 import { createLogger } from '@hazardwatch/observability';
 import { createTestDatabase, type TestDatabase } from '@hazardwatch/testkit';
 import type { FastifyInstance } from 'fastify';
@@ -89,6 +100,29 @@ export function ruleOf(n: 'zb' | 'zz', pointId: number, over: Record<string, unk
 }
 
 let alarmSerial = 0;
+
+/** Seals target secrets in tests (a fixed test key). */
+export const TEST_SECRET_BOX: SecretBox = createSecretBox({ key: Buffer.alloc(32, 7).toString('base64') });
+
+/** A control-room webhook target of a site; returns its id. */
+export async function seedTarget(pool: Pool, n: 'zb' | 'zz', id = `tgt-${n}-${++alarmSerial}`): Promise<string> {
+  await createDispatchTarget(
+    pool,
+    TEST_SECRET_BOX,
+    {
+      name: `control room ent-${n}`,
+      url: `https://${n}.example.cn/hook`,
+      allowInsecureHttp: false,
+      scope: { enterpriseId: `ent-${n}` },
+      minColour: 'blue',
+      eventTypes: ['raised'],
+      enabled: true,
+      secret: 's'.repeat(32),
+    },
+    { id },
+  );
+  return id;
+}
 
 /**
  * Raise an alarm of a site's NH3 rule on a subject of its own (optionally latching, then
@@ -227,6 +261,7 @@ export async function createApiFixture(opts: { config?: ApiConfigInput; clock?: 
     if (pointId === undefined) throw new Error('seed point missing');
     await createRule(db.pool, ruleOf(n, pointId), { by: 'seed' });
     await seedAlarm(db.pool, n, pointId, { colour: 'red' });
+    await seedTarget(db.pool, n, `tgt-${n}`);
   }
 
   const keys = {} as Record<KeyName, string>;
@@ -238,6 +273,7 @@ export async function createApiFixture(opts: { config?: ApiConfigInput; clock?: 
     log: createLogger({ level: 'silent' }),
     config: opts.config ?? {},
     liveStream: replayOnlyLiveSource(db.pool),
+    dispatchSecrets: TEST_SECRET_BOX,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...opts.deps,
   });

@@ -1,6 +1,6 @@
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { AlarmEvent } from '@hazardwatch/contracts';
-import type { Pool } from '@hazardwatch/db';
+import type { Pool, SecretBox } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig, Clock, LiveEventSource } from '../deps.js';
@@ -13,6 +13,7 @@ export interface RouteContext {
   log: Logger;
   liveStream?: LiveEventSource | undefined;
   publishEvents?: ((events: readonly AlarmEvent[]) => Promise<void>) | undefined;
+  dispatchSecrets?: SecretBox | undefined;
 }
 
 /**
