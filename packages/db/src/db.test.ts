@@ -48,6 +48,19 @@ describe('db (plain PostgreSQL)', () => {
     expect(brin.rowCount).toBe(1);
   });
 
+  it('auto-detection falls back to plain PostgreSQL when TimescaleDB cannot be loaded, without losing the connection', async () => {
+    // On this server the extension is absent or installed but not preloaded; creating it then would end the session.
+    const preload = await db.pool.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'`);
+    if (/timescaledb/.test(preload.rows[0]?.setting ?? '')) return; // a Timescale server: covered by tests/storage
+    const auto = await createTestDatabase({ timescale: 'auto' });
+    try {
+      expect(auto.mode).toBe('plain');
+      expect((await auto.pool.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
+    } finally {
+      await auto.drop();
+    }
+  });
+
   it('applies a site file idempotently and routes channels', async () => {
     const first = await applySiteFile(db.pool, site);
     const second = await applySiteFile(db.pool, site);

@@ -48,9 +48,15 @@ export async function detectStorageMode(client: PoolClient, want: 'auto' | 'on' 
   const recorded = await client.query<{ value: string }>(`SELECT value FROM hw_meta WHERE key = 'storage_mode'`);
   if (recorded.rows[0]) return recorded.rows[0].value as StorageMode;
   if (want === 'off') return 'plain';
+  const installed = await client.query(`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`);
+  if (installed.rowCount) return 'timescale';
   const available = await client.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`);
+  // Creating the extension when its library is not preloaded makes the server end the
+  // connection (FATAL), so try only when shared_preload_libraries names it.
+  const preload = await client.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'`);
+  const preloaded = /(^|[\s,])timescaledb([\s,]|$)/.test(preload.rows[0]?.setting ?? '');
   let ok = false;
-  if (available.rowCount) {
+  if (available.rowCount && preloaded) {
     await client.query('SAVEPOINT hw_ts');
     try {
       await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
