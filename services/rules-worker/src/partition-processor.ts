@@ -284,8 +284,9 @@ async function tickJob(ctx: ProcessorContext, p: number, job: Job, fence: { lock
   const unknown = pr.rules.filter((c) => verified.get(c.rule.id) !== c.rule.version).map((c) => c.rule.id);
   if (unknown.length > 0) {
     const versions = await untilDone('redis-read', () => ctx.store.versions(p, unknown), retry);
+    const byId = new Map(pr.rules.map((c) => [c.rule.id, c]));
     for (const id of unknown) {
-      const c = pr.rules.find((x) => x.rule.id === id);
+      const c = byId.get(id);
       if (c && versions.get(id) === c.rule.version) verified.set(id, c.rule.version);
       else due.add(id);
     }
