@@ -31,6 +31,8 @@ const base64Key = z
 export const DispatchEnvSchema = z.object({
   /** Delivery jobs in flight per process (HTTP requests are I/O: many is cheap). */
   DISPATCH_DELIVERY_CONCURRENCY: int(1, 4096).default(64),
+  /** How long the fan-out reuses the list of enabled targets: a new or changed target gets events after at most this. */
+  DISPATCH_TARGET_CACHE_MS: int(0, 60_000).default(1000),
   /** Alarm events fanned out at once per process. */
   DISPATCH_FANOUT_CONCURRENCY: int(1, 256).default(8),
   /** Requests in flight to one target per process: a slow or dead target can hold no more worker slots than this. */
@@ -79,6 +81,7 @@ function shape(env: z.infer<typeof DispatchEnvSchema>) {
   return {
     deliveryConcurrency: env.DISPATCH_DELIVERY_CONCURRENCY,
     fanOutConcurrency: env.DISPATCH_FANOUT_CONCURRENCY,
+    targetCacheMs: env.DISPATCH_TARGET_CACHE_MS,
     perTargetConcurrency: env.DISPATCH_PER_TARGET_CONCURRENCY,
     requestTimeoutMs: env.DISPATCH_REQUEST_TIMEOUT_MS,
     retry: RetryPolicySchema.parse({

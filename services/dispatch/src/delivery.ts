@@ -2,8 +2,8 @@ import { type DeliveryOutcome, decideRetry, type RetryPolicy, webhookHeaders } f
 import {
   type AttemptRecord,
   type DeliveryForAttempt,
+  type DeliveryRef,
   deadLetterDelivery,
-  hasEarlierPendingDelivery,
   loadDeliveryForAttempt,
   nextPendingDelivery,
   type Pool,
@@ -69,11 +69,9 @@ export function createDeliveryProcessor(deps: DeliveryDeps): (job: Job, token?: 
     throw new DelayedError();
   }
 
-  /** Wake the next delivery of the same alarm to the same target if it is waiting for this one. */
-  async function wakeNext(d: DeliveryForAttempt, log: Logger): Promise<void> {
-    const next = await nextPendingDelivery(pool, { alarmId: d.alarmId, targetId: d.target.id, eventSeq: d.eventSeq });
-    // Only a delivery never tried in its chain is waiting for order; one in retry backoff keeps its time.
-    if (!next || next.chainAttempts > 0) return;
+  /** Wake a delivery that waits for the one just ended (same alarm and target, not tried yet in its chain). */
+  async function wake(next: DeliveryRef | null, log: Logger): Promise<void> {
+    if (!next) return;
     const job = await deps.queues.deliveries.getJob(deliveryJobId(next));
     if (!job || !(await job.isDelayed())) return;
     try {
@@ -82,6 +80,12 @@ export function createDeliveryProcessor(deps: DeliveryDeps): (job: Job, token?: 
       // It left the delayed set meanwhile (promoted by its own timer): nothing to wake.
       log.debug({ err, next: next.id }, 'next delivery was already on its way');
     }
+  }
+
+  /** The waiting successor of a delivery that ended without an attempt. */
+  async function successor(d: DeliveryForAttempt): Promise<DeliveryRef | null> {
+    const next = await nextPendingDelivery(pool, { alarmId: d.alarmId, targetId: d.target.id, eventSeq: d.eventSeq });
+    return next && next.chainAttempts === 0 ? next : null;
   }
 
   return async (job, token) => {
@@ -97,11 +101,10 @@ export function createDeliveryProcessor(deps: DeliveryDeps): (job: Job, token?: 
         metrics.deadLetters.inc({ reason: 'target_disabled' });
         log.warn('target disabled or deleted: delivery dead-lettered');
       }
-      await wakeNext(d, log);
+      await wake(await successor(d), log);
       return 'dead';
     }
-    if (await hasEarlierPendingDelivery(pool, { id: d.id, alarmId: d.alarmId, targetId: d.target.id, eventSeq: d.eventSeq }))
-      return wait(job, data, token, 'ordering');
+    if (d.waitsForEarlier) return wait(job, data, token, 'ordering');
     if (!deps.slots.tryAcquire(d.target.id)) return wait(job, data, token, 'capacity');
 
     const startedAt = deps.now();
@@ -120,7 +123,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): (job: Job, token?: 
       const decision = decideRetry(d.chainAttempts + 1, outcome, policy, result.kind === 'response' ? result.retryAfter : null, ended);
       then = decision.retry ? { kind: 'retry', at: ended + decision.delayMs } : { kind: 'dead', reason: decision.reason };
     }
-    const recorded = await recordDeliveryAttempt(pool, {
+    const { recorded, next } = await recordDeliveryAttempt(pool, {
       deliveryId: d.id,
       chain: d.chain,
       startedAt,
@@ -143,7 +146,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): (job: Job, token?: 
       metrics.deadLetters.inc({ reason: then.reason });
       log.warn({ attempt: d.chainAttempts + 1, outcome, reason: then.reason }, 'delivery dead-lettered');
     }
-    await wakeNext(d, log);
+    await wake(next, log);
     return then.kind;
   };
 }

@@ -73,7 +73,7 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
   const queues = createDispatchQueues(redis, prefix);
   const cursor = { baseSeq: 0, seq: 0 };
   const publish = (events: readonly AlarmEvent[]) => publishEvents(queues, redis, prefix, events);
-  const fanOut = createFanOut({ pool, queues, log, metrics, now, baseSeq: () => cursor.baseSeq });
+  const fanOut = createFanOut({ pool, targetCacheMs: settings.targetCacheMs, queues, log, metrics, now, baseSeq: () => cursor.baseSeq });
   const deliver = createDeliveryProcessor({
     pool,
     secrets: deps.secrets,

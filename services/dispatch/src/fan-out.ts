@@ -1,8 +1,9 @@
-import { type AlarmEvent, AlarmEventSchema } from '@hazardwatch/contracts';
+import { type AlarmEvent, AlarmEventSchema, type DispatchTargetView } from '@hazardwatch/contracts';
 import {
+  type DeliveryRef,
   escalationNotices,
   fannedOutEventIds,
-  lastFannedOutSeqOfAlarm,
+  fanOutStateOfAlarm,
   listAlarmEvents,
   listDispatchEvents,
   listEnabledDispatchTargets,
@@ -23,6 +24,8 @@ import { type DispatchQueues, enqueueDeliveries } from './queues.js';
 
 export interface FanOutDeps {
   pool: Pool;
+  /** How long the list of enabled targets is reused (0: read for every event). A new or changed target is matched after at most this. */
+  targetCacheMs: number;
   queues: DispatchQueues;
   log: Logger;
   metrics: DispatchMetrics;
@@ -56,42 +59,53 @@ async function eventsBetween(c: PoolClient, alarmId: string, afterSeq: number, u
 
 export function createFanOut(deps: FanOutDeps): FanOut {
   const { pool, metrics } = deps;
+  let cached: { at: number; targets: DispatchTargetView[] } | null = null;
+
+  async function targets(c: PoolClient): Promise<DispatchTargetView[]> {
+    const now = deps.now();
+    if (cached && now - cached.at < deps.targetCacheMs) return cached.targets;
+    const list = await listEnabledDispatchTargets(c);
+    cached = { at: now, targets: list };
+    return list;
+  }
 
   async function fanOut(event: AlarmEvent): Promise<number> {
     const handled = await withTransaction(pool, async (c) => {
       // One fan-out per alarm at a time: an alarm's deliveries are created in event order.
       await lockAlarmFanOut(c, event.alarmId);
-      if ((await fannedOutEventIds(c, [event.id])).has(event.id)) return { ids: [event.id], created: 0, todo: [] as AlarmEvent[] };
+      const state = await fanOutStateOfAlarm(c, event.alarmId, event.id);
+      // Done before (a repeated job, or the catch-up of a later event): enqueue what is still pending, in case a crash came between.
+      if (state.done) return { refs: await pendingDeliveriesOfEvents(c, [event.id]), created: 0, todo: [] as AlarmEvent[] };
       // Earlier events of the alarm whose own job is late or lost go first, in this transaction:
       // a delivery can then wait for every earlier delivery of its alarm to its target.
-      const after = Math.max(deps.baseSeq(), await lastFannedOutSeqOfAlarm(c, event.alarmId));
+      const after = Math.max(deps.baseSeq(), state.lastSeq);
       const earlier = event.seq - 1 > after ? await eventsBetween(c, event.alarmId, after, event.seq - 1) : [];
       const done = await fannedOutEventIds(
         c,
         earlier.map((e) => e.id),
       );
       const todo = [...earlier.filter((e) => !done.has(e.id) && e.id !== event.id), event];
-      const targets = await listEnabledDispatchTargets(c);
+      const list = await targets(c);
       const notices = await escalationNotices(
         c,
         todo.filter((e) => e.type === 'escalated').map((e) => e.id),
       );
+      const refs: DeliveryRef[] = [];
       let created = 0;
       for (const e of todo) {
-        const deliveries = deliveriesFor(e, targets, notices.get(e.id));
-        await recordFanOut(c, { eventId: e.id, eventSeq: e.seq, alarmId: e.alarmId }, deliveries);
+        const deliveries = deliveriesFor(e, list, notices.get(e.id));
+        refs.push(...(await recordFanOut(c, { eventId: e.id, eventSeq: e.seq, alarmId: e.alarmId }, deliveries)));
         created += deliveries.length;
       }
       await touchEscalationTimers(c, [...new Set(todo.filter(mayAwaitAcknowledgement).map((e) => e.alarmId))], deps.now());
-      return { ids: todo.map((e) => e.id), created, todo };
+      return { refs, created, todo };
     });
     for (const e of handled.todo) metrics.events.inc({ type: e.type });
     metrics.deliveriesCreated.inc(handled.created);
     if (handled.todo.length > 1) deps.log.info({ eventId: event.id, caughtUp: handled.todo.length - 1 }, 'earlier events of the alarm fanned out first');
-    // Pending deliveries of these events, also after a crash between commit and enqueue (adding twice is a no-op).
-    const refs = await pendingDeliveriesOfEvents(pool, handled.ids);
-    await enqueueDeliveries(deps.queues.deliveries, refs);
-    return refs.length;
+    // After the commit; adding a job twice is a no-op (job id per delivery and chain).
+    await enqueueDeliveries(deps.queues.deliveries, handled.refs);
+    return handled.refs.length;
   }
 
   return {

@@ -441,13 +441,18 @@ export async function fannedOutEventIds(db: Queryable, eventIds: readonly string
 }
 
 /**
- * The highest fanned-out seq of an alarm (0 when none). The fan-out of an event also
- * handles the alarm's earlier unfanned events in the same transaction, so every event of
- * the alarm below this seq (and after the cursor's base) has been fanned out too.
+ * Whether an event has been fanned out, and the highest fanned-out seq of its alarm (0
+ * when none). The fan-out of an event also handles the alarm's earlier unfanned events
+ * in the same transaction, so every event of the alarm below that seq (and after the
+ * cursor's base) has been fanned out too. Run it after {@link lockAlarmFanOut}, as its
+ * own statement (a statement's snapshot is taken before it waits for a lock).
  */
-export async function lastFannedOutSeqOfAlarm(db: Queryable, alarmId: string): Promise<number> {
-  const r = await db.query<{ seq: number | null }>(`SELECT max(event_seq) AS seq FROM dispatch_fanouts WHERE alarm_id = $1`, [alarmId]);
-  return r.rows[0]?.seq ?? 0;
+export async function fanOutStateOfAlarm(db: Queryable, alarmId: string, eventId: string): Promise<{ done: boolean; lastSeq: number }> {
+  const r = await db.query<{ done: boolean; last: number | null }>(
+    `SELECT EXISTS (SELECT 1 FROM dispatch_fanouts WHERE event_id = $2) AS done, (SELECT max(event_seq) FROM dispatch_fanouts WHERE alarm_id = $1) AS last`,
+    [alarmId, eventId],
+  );
+  return { done: r.rows[0]?.done === true, lastSeq: r.rows[0]?.last ?? 0 };
 }
 
 /** Serialise fan-outs of one alarm (transaction-scoped), so its deliveries are created in event order. */
@@ -468,38 +473,39 @@ export interface NewDelivery {
 }
 
 /**
- * Record an event's fan-out: its deliveries (unique per event and target, so a repeat
- * is a no-op) and the fan-out row. Run it in the transaction that handles the alarm's
- * earlier events, so they commit together.
+ * Record an event's fan-out, in one statement: its deliveries (unique per event and
+ * target, so a repeat is a no-op) and the fan-out row. Returns the deliveries created
+ * now. Run it in the transaction that handles the alarm's earlier events, so they
+ * commit together.
  */
 export async function recordFanOut(
   db: Queryable,
   e: { eventId: string; eventSeq: number; alarmId: string },
   deliveries: readonly NewDelivery[],
-): Promise<void> {
-  if (deliveries.length > 0) {
-    await db.query(
-      `INSERT INTO deliveries (event_id, event_seq, event_type, alarm_id, enterprise_id, region_code, target_id, body)
-       SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-       ON CONFLICT (event_id, target_id) DO NOTHING`,
-      [
-        deliveries.map((d) => d.eventId),
-        deliveries.map((d) => d.eventSeq),
-        deliveries.map((d) => d.eventType),
-        deliveries.map((d) => d.alarmId),
-        deliveries.map((d) => d.enterpriseId),
-        deliveries.map((d) => d.regionCode),
-        deliveries.map((d) => d.targetId),
-        deliveries.map((d) => d.body),
-      ],
-    );
-  }
-  await db.query(`INSERT INTO dispatch_fanouts (event_id, event_seq, alarm_id, deliveries) VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING`, [
-    e.eventId,
-    e.eventSeq,
-    e.alarmId,
-    deliveries.length,
-  ]);
+): Promise<DeliveryRef[]> {
+  const r = await db.query<DeliveryRef>(
+    `WITH f AS (
+       INSERT INTO dispatch_fanouts (event_id, event_seq, alarm_id, deliveries) VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING)
+     INSERT INTO deliveries (event_id, event_seq, event_type, alarm_id, enterprise_id, region_code, target_id, body)
+     SELECT * FROM unnest($5::text[], $6::int8[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+     ON CONFLICT (event_id, target_id) DO NOTHING
+     RETURNING id, chain`,
+    [
+      e.eventId,
+      e.eventSeq,
+      e.alarmId,
+      deliveries.length,
+      deliveries.map((d) => d.eventId),
+      deliveries.map((d) => d.eventSeq),
+      deliveries.map((d) => d.eventType),
+      deliveries.map((d) => d.alarmId),
+      deliveries.map((d) => d.enterpriseId),
+      deliveries.map((d) => d.regionCode),
+      deliveries.map((d) => d.targetId),
+      deliveries.map((d) => d.body),
+    ],
+  );
+  return r.rows;
 }
 
 /** A delivery's queue handle: its id and current attempt chain. */
@@ -534,6 +540,8 @@ export interface DeliveryForAttempt {
   chain: number;
   chainAttempts: number;
   body: string;
+  /** An earlier event of the same alarm still waits to reach the same target: this one must wait for it. */
+  waitsForEarlier: boolean;
   target: { id: string; url: string; secret: string; usable: boolean };
 }
 
@@ -553,9 +561,12 @@ export async function loadDeliveryForAttempt(db: Queryable, box: SecretBox, id: 
     usable: boolean;
     secret_key_id: string;
     secret_sealed: Buffer;
+    waits: boolean;
   }>(
     `SELECT d.id, d.event_id, d.event_type, d.event_seq, d.alarm_id, d.status, d.chain, d.chain_attempts, d.body, d.target_id,
-            t.url, (t.enabled AND t.deleted_at IS NULL) AS usable, t.secret_key_id, t.secret_sealed
+            t.url, (t.enabled AND t.deleted_at IS NULL) AS usable, t.secret_key_id, t.secret_sealed,
+            EXISTS (SELECT 1 FROM deliveries e WHERE e.alarm_id = d.alarm_id AND e.target_id = d.target_id AND e.status = 'pending'
+                      AND e.event_seq < d.event_seq AND e.id <> d.id) AS waits
        FROM deliveries d JOIN dispatch_targets t ON t.id = d.target_id WHERE d.id = $1`,
     [id],
   );
@@ -571,19 +582,9 @@ export async function loadDeliveryForAttempt(db: Queryable, box: SecretBox, id: 
     chain: x.chain,
     chainAttempts: x.chain_attempts,
     body: x.body,
+    waitsForEarlier: x.waits,
     target: { id: x.target_id, url: x.url, secret: box.open(x.secret_key_id, x.secret_sealed), usable: x.usable },
   };
-}
-
-/** Whether an earlier event of the same alarm still waits to reach the same target (then this one must wait). */
-export async function hasEarlierPendingDelivery(db: Queryable, d: { id: number; alarmId: string; targetId: string; eventSeq: number }): Promise<boolean> {
-  const r = await db.query(`SELECT 1 FROM deliveries WHERE alarm_id = $1 AND target_id = $2 AND status = 'pending' AND event_seq < $3 AND id <> $4 LIMIT 1`, [
-    d.alarmId,
-    d.targetId,
-    d.eventSeq,
-    d.id,
-  ]);
-  return (r.rowCount ?? 0) > 0;
 }
 
 /** The next pending delivery of the same alarm to the same target (to wake it when this one is done). */
@@ -612,16 +613,26 @@ export interface AttemptRecord {
   then: { kind: 'delivered' } | { kind: 'retry'; at: number } | { kind: 'dead'; reason: DeadReason };
 }
 
+/** What {@link recordDeliveryAttempt} did: recorded or not, and the delivery to wake next. */
+export interface AttemptRecorded {
+  recorded: boolean;
+  /**
+   * When the delivery ended (delivered or dead): the next pending delivery of the same
+   * alarm to the same target, if it has not been tried in its chain (it waits for this one).
+   */
+  next: DeliveryRef | null;
+}
+
 /**
  * Record an attempt and move the delivery on (delivered, retry at, dead), in one
  * statement. Only a pending delivery in the same chain moves: a replay or a duplicate
- * job that lost the race records nothing and gets false.
+ * job that lost the race records nothing (`recorded` false).
  */
-export async function recordDeliveryAttempt(db: Queryable, a: AttemptRecord): Promise<boolean> {
+export async function recordDeliveryAttempt(db: Queryable, a: AttemptRecord): Promise<AttemptRecorded> {
   const status: DeliveryStatus = a.then.kind === 'delivered' ? 'delivered' : a.then.kind === 'dead' ? 'dead' : 'pending';
   const retryAt = a.then.kind === 'retry' ? a.then.at : null;
   const deadReason = a.then.kind === 'dead' ? a.then.reason : null;
-  const r = await db.query(
+  const r = await db.query<{ recorded: boolean; next_id: number | null; next_chain: number | null }>(
     `WITH upd AS (
        UPDATE deliveries SET status = $3, chain_attempts = chain_attempts + 1, attempts = attempts + 1,
               last_attempt_at = ${ts('$4')}, last_status = $7, last_error = $8,
@@ -630,12 +641,23 @@ export async function recordDeliveryAttempt(db: Queryable, a: AttemptRecord): Pr
               dead_at = CASE WHEN $3 = 'dead' THEN ${ts('$4')} + ($5::int * INTERVAL '1 millisecond') END,
               dead_reason = $10
         WHERE id = $1 AND chain = $2 AND status = 'pending'
-        RETURNING chain_attempts)
-     INSERT INTO delivery_attempts (delivery_id, chain, attempt, started_at, latency_ms, outcome, status_code, error, retry_at, dead)
-     SELECT $1, $2, chain_attempts, ${ts('$4')}, $5, $6, $7, $8, CASE WHEN $9::float8 IS NULL THEN NULL ELSE ${ts('$9')} END, $3 = 'dead' FROM upd`,
+        RETURNING chain_attempts, alarm_id, target_id, event_seq),
+     att AS (
+       INSERT INTO delivery_attempts (delivery_id, chain, attempt, started_at, latency_ms, outcome, status_code, error, retry_at, dead)
+       SELECT $1, $2, chain_attempts, ${ts('$4')}, $5, $6, $7, $8, CASE WHEN $9::float8 IS NULL THEN NULL ELSE ${ts('$9')} END, $3 = 'dead' FROM upd)
+     SELECT EXISTS (SELECT 1 FROM upd) AS recorded, n.id AS next_id, n.chain AS next_chain
+       FROM (SELECT 1) one
+       LEFT JOIN LATERAL (
+         SELECT d.id, d.chain, d.chain_attempts FROM upd JOIN deliveries d
+             ON d.alarm_id = upd.alarm_id AND d.target_id = upd.target_id AND d.status = 'pending' AND d.event_seq > upd.event_seq
+          WHERE $3 <> 'pending' ORDER BY d.event_seq LIMIT 1) n ON n.chain_attempts = 0`,
     [a.deliveryId, a.chain, status, a.startedAt, Math.round(a.latencyMs), a.outcome, a.statusCode, a.error, retryAt, deadReason],
   );
-  return (r.rowCount ?? 0) > 0;
+  const row = r.rows[0];
+  return {
+    recorded: row?.recorded === true,
+    next: row && row.next_id !== null && row.next_chain !== null ? { id: row.next_id, chain: row.next_chain } : null,
+  };
 }
 
 /** Dead-letter a pending delivery without an attempt (its target was disabled or deleted). */
