@@ -1,5 +1,6 @@
 import { getOpenAlarm, latestReadings } from '@hazardwatch/db';
 import { partitionOf, sourceKey } from '@hazardwatch/queue';
+import { requestLatchReset } from '@hazardwatch/rules-worker';
 import { bundledSite, GAS_LEAK_PLAN, runScenario } from '@hazardwatch/simulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceProcess } from '../support/ingest-process.js';
@@ -53,5 +54,26 @@ describe('gas-leak end to end (Mosquitto → ingest → PostgreSQL → rules wor
     expect(state.subjects[p('gd-203')].open).toMatchObject({ level: 'SECOND', latched: true });
     const gd202 = JSON.parse((await stack.redis.hget(`${stack.prefix}:rw:p${n}:state`, 'gas-gd-202')) ?? '{}');
     expect(gd202.subjects[p('gd-202')].open).toMatchObject({ level: 'FIRST', latched: true });
+  });
+
+  it('resets the latch once the gas is gone, through the worker that holds it, once', async () => {
+    const p = (d: string) => `point:${stack.site.pointIds[`${d}.lel`]}`;
+    const partitionKey = `source:${GAS_LEAK_PLAN.hazardSourceId}`;
+    const ask = (eventId: string) =>
+      requestLatchReset(
+        { connection: stack.redis, prefix: stack.prefix, partitions: stack.partitions },
+        { partitionKey, ruleId: 'gas-gd-203', subject: p('gd-203'), eventId, actor: 'operator-1', reason: 'gas gone, area checked', requestedAt: Date.now() },
+      );
+    const done = await ask('reset-203-a');
+    expect(done).toMatchObject({ ok: true });
+    const events = await allEvents(stack.db.pool);
+    expect(brief(events.slice(3))).toEqual([`${p('gd-203')} returned_to_normal SECOND`, `${p('gd-203')} reset SECOND`]);
+    expect(events.at(-1)).toMatchObject({ actor: 'operator-1', stateBefore: 'latched', stateAfter: 'normal', reason: 'gas gone, area checked' });
+    expect(await getOpenAlarm(stack.db.pool, 'gas-gd-203', p('gd-203'))).toBeNull();
+
+    // The same request again: the same answer, nothing new. A new one: nothing latched any more.
+    expect(await ask('reset-203-a')).toEqual(done);
+    expect(await ask('reset-203-b')).toMatchObject({ ok: false, code: 'HW_RULES_RESET_NOTHING_LATCHED' });
+    expect((await allEvents(stack.db.pool)).length).toBe(events.length);
   });
 });

@@ -1,7 +1,7 @@
 import type { EvaluateJob, JobReading } from '@hazardwatch/contracts';
 import { applySiteFile, getCurrentRule, listAlarms } from '@hazardwatch/db';
 import { createEvaluateProducer, createRedis, type EvaluateProducer, partitionOf, QueueNames, type Redis, sourceKey } from '@hazardwatch/queue';
-import type { RulesWorker } from '@hazardwatch/rules-worker';
+import { type RulesWorker, requestLatchReset } from '@hazardwatch/rules-worker';
 import { createTestDatabase, dropRedisPrefix, type TestDatabase, testRedisPrefix, testRedisUrl, waitFor } from '@hazardwatch/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,31 @@ describe('rules worker on evaluation jobs', () => {
     expect(await failedEvaluateJobs(redis, prefix, PARTITIONS)).toEqual([expect.stringContaining('poison: HW_RULES_WORKER_POISON_JOB')]);
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close();
+  });
+
+  it('refuses to reset a latch whose condition is still active', async () => {
+    await createRules(db.pool, [
+      {
+        id: 'lel-latch',
+        version: 1,
+        enterpriseId: 'ent-w',
+        hazardSourceId: 'ent-w-unit',
+        name: 'LEL latching',
+        kind: 'threshold',
+        pointId: lel,
+        latching: true,
+        levels: [{ name: 'H', colour: 'orange', side: 'high', setpoint: 25 }],
+      },
+    ]);
+    await waitFor(() => worker.rulesCached() === 2, { what: 'the new rule picked up (NOTIFY)' });
+    await producer.enqueue([job([[600, 40]])]);
+    await waitFor(async () => (await allEvents(db.pool)).some((e) => e.ruleId === 'lel-latch'), { what: 'the latching rule raised' });
+    const outcome = await requestLatchReset(
+      { connection: redis, prefix, partitions: PARTITIONS },
+      { partitionKey: 'source:ent-w-unit', ruleId: 'lel-latch', subject: `point:${lel}`, eventId: 'reset-early', actor: 'op', requestedAt: Date.now() },
+    );
+    expect(outcome).toMatchObject({ ok: false, code: 'HW_RULES_RESET_CONDITION_ACTIVE' });
+    expect((await allEvents(db.pool)).filter((e) => e.ruleId === 'lel-latch').map((e) => e.type)).toEqual(['raised']);
   });
 
   it('keeps rule versions as stored', async () => {

@@ -8,6 +8,12 @@ export const RulesWorkerErrorCode = {
   LockLost: 'HW_RULES_WORKER_LOCK_LOST',
   /** The worker is stopping: the job goes back to the head of its queue. */
   Stopping: 'HW_RULES_WORKER_STOPPING',
+  /** A latch reset for a rule the worker does not have (deleted, or not yet loaded). */
+  ResetRuleUnknown: 'HW_RULES_WORKER_RESET_RULE_UNKNOWN',
+  /** A latch reset sent to a partition that does not evaluate that rule and subject. */
+  ResetWrongPartition: 'HW_RULES_WORKER_RESET_WRONG_PARTITION',
+  /** No answer to a latch reset request in time (the job stays queued and will still run). */
+  ResetTimeout: 'HW_RULES_WORKER_RESET_TIMEOUT',
   /** A backtest request with an invalid rule document or range; `reasons` say why. */
   BacktestInvalid: 'HW_RULES_WORKER_BACKTEST_INVALID',
   /** The backtest range holds more stored data than one backtest may read. */

@@ -1,12 +1,12 @@
 import { type AlarmEvent, type AlarmTransition, EvaluateJobSchema, type JobPosition, type JobReading } from '@hazardwatch/contracts';
-import { type AlarmInputItem, applyAlarmInputs, type Pool } from '@hazardwatch/db';
+import { type AlarmInputItem, applyAlarmInputs, listEventsOfInput, type Pool } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
-import { QueueNames } from '@hazardwatch/queue';
-import { evaluateRule, NO_INPUTS, type RuleInputs, type RuleState, RuleStateSchema } from '@hazardwatch/rules';
+import { partitionOf, QueueNames, vehicleKey } from '@hazardwatch/queue';
+import { evaluateRule, NO_INPUTS, type RuleInputs, type RuleState, RuleStateSchema, resetLatch } from '@hazardwatch/rules';
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { RulesWorkerError, RulesWorkerErrorCode } from './errors.js';
 import type { EventPublisher } from './event-publisher.js';
-import { TICK_JOB_NAME, TickJobSchema } from './jobs.js';
+import { RESET_JOB_NAME, ResetJobSchema, type ResetOutcome, TICK_JOB_NAME, TickJobSchema } from './jobs.js';
 import type { RulesWorkerMetrics } from './metrics.js';
 import type { PartitionStore, StateWrite, StoredStates } from './partition-store.js';
 import { type RetryContext, untilDone } from './retry.js';
@@ -15,6 +15,7 @@ import type { CachedRule, RuleCache } from './rule-cache.js';
 export type ProcessorContext = {
   pool: Pool;
   prefix: string;
+  partitions: number;
   store: PartitionStore;
   cache: RuleCache;
   publisher: EventPublisher;
@@ -29,7 +30,14 @@ export type ProcessorContext = {
   verified: Map<number, Map<string, number>>;
 };
 
-export type JobOutcome = { type: 'evaluate' | 'tick'; outcome: 'ok' | 'superseded' | 'no_rules'; transitions: number; events: number };
+export type JobOutcome = {
+  type: 'evaluate' | 'tick' | 'reset';
+  outcome: 'ok' | 'superseded' | 'no_rules' | 'refused';
+  transitions: number;
+  events: number;
+  /** Reset jobs: what the requester is told. */
+  reset?: ResetOutcome;
+};
 
 type Work = { c: CachedRule; inputs: RuleInputs; now: number };
 
@@ -69,6 +77,27 @@ function parseState(json: string | undefined, ruleId: string, log: Logger): Rule
   return undefined;
 }
 
+/**
+ * The rule to evaluate against a stored state: the cached one, or, when the state is of a newer
+ * version than the cache (another worker got the change first), the rule reloaded. Never migrate
+ * a state back to an older version: undefined means skip.
+ */
+async function ruleForState(
+  ctx: ProcessorContext,
+  c: CachedRule,
+  state: RuleState | undefined,
+  retry: RetryContext,
+  log: Logger,
+): Promise<CachedRule | undefined> {
+  if (!state || state.ruleVersion <= c.rule.version) return c;
+  const fresh = await untilDone('rules', () => ctx.cache.reload(c.rule.id), retry);
+  if (!fresh || fresh.rule.version < state.ruleVersion) {
+    log.warn({ ruleId: c.rule.id, stateVersion: state.ruleVersion }, 'rule state is newer than the stored rule; rule skipped');
+    return undefined;
+  }
+  return fresh;
+}
+
 function verifiedOf(ctx: ProcessorContext, p: number): Map<string, number> {
   let m = ctx.verified.get(p);
   if (!m) {
@@ -103,18 +132,9 @@ async function evaluateAndCommit(
   const transitions: AlarmTransition[] = [];
   const writes: StateWrite[] = [];
   for (const w of work) {
-    let c = w.c;
-    const state = parseState(stored.states.get(c.rule.id), c.rule.id, log);
-    if (state && state.ruleVersion > c.rule.version) {
-      // Another worker already runs a newer version than our cache: catch up before evaluating
-      // (never migrate a state back to an older version).
-      const fresh = await untilDone('rules', () => ctx.cache.reload(c.rule.id), retry);
-      if (!fresh || fresh.rule.version < state.ruleVersion) {
-        log.warn({ ruleId: c.rule.id, stateVersion: state.ruleVersion }, 'rule state is newer than the stored rule; rule skipped');
-        continue;
-      }
-      c = fresh;
-    }
+    const state = parseState(stored.states.get(w.c.rule.id), w.c.rule.id, log);
+    const c = await ruleForState(ctx, w.c, state, retry, log);
+    if (!c) continue;
     try {
       const res = evaluateRule(c.rule, state, w.inputs, w.now);
       ctx.metrics.evaluations.inc({ trigger });
@@ -308,17 +328,100 @@ async function tickJob(ctx: ProcessorContext, p: number, job: Job, fence: { lock
 }
 
 /**
+ * A person's latch reset, in the rule's partition, in order with its evaluations: the engine's
+ * `resetLatch` decides (refused while the condition is active or unknown), then its transitions
+ * (the clear) and the person's `reset` go to the alarm store together or not at all, then the
+ * events are published and the engine state written. A re-run finds the reset stored and
+ * answers the same.
+ */
+async function resetJob(ctx: ProcessorContext, p: number, job: Job, fence: { lockKey: string; token: string }, log: Logger): Promise<JobOutcome> {
+  const parsed = ResetJobSchema.safeParse(job.data);
+  if (!parsed.success) poison(ctx, log, 'reset', 'payload is not a reset job');
+  const d = parsed.data;
+  const refused = (code: string, message: string): JobOutcome => ({
+    type: 'reset',
+    outcome: 'refused',
+    transitions: 0,
+    events: 0,
+    reset: { ok: false, code, message },
+  });
+  const retry = retryOf(ctx, log);
+  await cacheReady(ctx, retry);
+  const cached = ctx.cache.get(d.ruleId);
+  if (!cached) return refused(RulesWorkerErrorCode.ResetRuleUnknown, `rule ${d.ruleId} is not live`);
+  const home = cached.fleet
+    ? d.subject.startsWith('vehicle:')
+      ? partitionOf(vehicleKey(d.subject.slice('vehicle:'.length)), ctx.partitions)
+      : -1
+    : partitionOf(cached.partitionKey, ctx.partitions);
+  if (home !== p) return refused(RulesWorkerErrorCode.ResetWrongPartition, `rule ${d.ruleId} subject ${d.subject} is evaluated in partition ${home}`);
+
+  const stored = await untilDone('redis-read', () => ctx.store.read(p, [d.ruleId], []), retry);
+  const state = parseState(stored.states.get(d.ruleId), d.ruleId, log);
+  const c = await ruleForState(ctx, cached, state, retry, log);
+  if (!c) return refused(RulesWorkerErrorCode.ResetRuleUnknown, `rule ${d.ruleId} is behind its state`);
+  const decided = resetLatch(c.rule, state, d.requestedAt, { subject: d.subject });
+  if (!decided.ok) {
+    // A re-run after the reset went through: the engine has nothing latched any more.
+    const done = await untilDone('alarms', () => listEventsOfInput(ctx.pool, d.eventId), retry);
+    if (done.length > 0) {
+      await untilDone('publish', () => ctx.publisher.publish(done), retry);
+      return {
+        type: 'reset',
+        outcome: 'ok',
+        transitions: 0,
+        events: 0,
+        reset: { ok: true, alarmId: done[0]?.alarmId ?? null, eventIds: done.map((e) => e.id) },
+      };
+    }
+    return refused(decided.code, decided.message);
+  }
+  const items: AlarmInputItem[] = [
+    ...decided.transitions.map((t): AlarmInputItem => ({ key: { ruleId: t.ruleId, subject: t.subject }, input: { type: 'transition', transition: t } })),
+    {
+      key: { ruleId: d.ruleId, subject: d.subject },
+      input: { type: 'reset', eventId: d.eventId, actor: d.actor, ...(d.reason !== undefined ? { reason: d.reason } : {}) },
+    },
+  ];
+  const res = await untilDone('alarms', () => applyAlarmInputs(ctx.pool, items, d.requestedAt, { requireApplied: [items.length - 1] }), retry);
+  const mine = res.results.at(-1);
+  if (!mine || mine.status === 'refused')
+    return refused(mine?.status === 'refused' ? mine.code : 'HW_ALARM_NOT_FOUND', mine?.status === 'refused' ? mine.message : 'no alarm');
+  for (const t of decided.transitions) ctx.metrics.transitions.inc({ kind: t.kind });
+  for (const e of res.events) ctx.metrics.events.inc({ type: e.type });
+  const toPublish = [...res.events, ...res.duplicateEvents].sort((a, b) => a.seq - b.seq);
+  if (toPublish.length > 0) await untilDone('publish', () => ctx.publisher.publish(toPublish), retry);
+  // No deadline hint from a reset: the next tick re-evaluates the rule and sets it.
+  const write = { ruleId: c.rule.id, json: JSON.stringify(decided.state), version: c.rule.version, dueAt: d.requestedAt };
+  const ok = await untilDone('state', () => ctx.store.commit(p, fence, [write], new Map()), retry);
+  if (!ok) throw new RulesWorkerError(RulesWorkerErrorCode.LockLost, 'job lock lost before the rule state was written; another worker has the job');
+  verifiedOf(ctx, p).set(c.rule.id, c.rule.version);
+  return {
+    type: 'reset',
+    outcome: 'ok',
+    transitions: decided.transitions.length,
+    events: res.events.length,
+    reset: { ok: true, alarmId: mine.alarm?.id ?? null, eventIds: toPublish.map((e) => e.id) },
+  };
+}
+
+/**
  * Handles one job of partition `p` (BullMQ processor). Poison jobs throw `UnrecoverableError`;
  * when the worker stops mid-job the job goes back to the head of its queue (`WaitingError`),
  * so nothing behind it overtakes it.
  */
 export async function processPartitionJob(ctx: ProcessorContext, p: number, job: Job, token: string | undefined): Promise<JobOutcome> {
-  const type = job.name === TICK_JOB_NAME ? 'tick' : 'evaluate';
+  const type = job.name === TICK_JOB_NAME ? 'tick' : job.name === RESET_JOB_NAME ? 'reset' : 'evaluate';
   const log = ctx.log.child({ partition: p, jobId: job.id, type });
   const fence = { lockKey: `${ctx.prefix}:${QueueNames.evaluate(p)}:${job.id ?? ''}:lock`, token: token ?? '' };
   const started = performance.now();
   try {
-    const out = type === 'tick' ? await tickJob(ctx, p, job, fence, log) : await evaluateJob(ctx, p, job, fence, log);
+    const out =
+      type === 'tick'
+        ? await tickJob(ctx, p, job, fence, log)
+        : type === 'reset'
+          ? await resetJob(ctx, p, job, fence, log)
+          : await evaluateJob(ctx, p, job, fence, log);
     ctx.metrics.jobs.inc({ type, outcome: out.outcome });
     ctx.metrics.jobSeconds.observe({ type }, (performance.now() - started) / 1000);
     if (out.transitions > 0) log.debug({ transitions: out.transitions, events: out.events }, 'job evaluated');

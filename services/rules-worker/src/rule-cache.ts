@@ -110,6 +110,11 @@ export class RuleCache {
     return this.byId.size;
   }
 
+  /** A live rule by id. */
+  get(ruleId: string): CachedRule | undefined {
+    return this.byId.get(ruleId);
+  }
+
   /** The rules partition `p` evaluates (its own and every fleet rule). */
   rulesFor(p: number): PartitionRules {
     let pr = this.byPartition.get(p);

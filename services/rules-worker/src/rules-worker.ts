@@ -106,6 +106,7 @@ export function createRulesWorker(deps: RulesWorkerDeps): RulesWorker {
       const ctx: ProcessorContext = {
         pool: deps.pool,
         prefix: deps.prefix,
+        partitions: deps.partitions,
         store,
         cache,
         publisher,

@@ -31,6 +31,8 @@ export const AlarmStoreErrorCode = {
   EnterpriseNotFound: 'HW_DB_ALARM_ENTERPRISE_NOT_FOUND',
   /** A list cursor that this store did not produce. */
   BadCursor: 'HW_DB_ALARM_BAD_CURSOR',
+  /** Not applied because another input of the same call had to apply and was refused (see `requireApplied`). */
+  RolledBack: 'HW_DB_ALARM_ROLLED_BACK',
 } as const;
 export type AlarmStoreErrorCode = (typeof AlarmStoreErrorCode)[keyof typeof AlarmStoreErrorCode];
 
@@ -311,7 +313,20 @@ function isRetryable(err: unknown): boolean {
   return code === '23505' || code === '40P01' || code === '40001';
 }
 
-async function applyOnce(pool: Pool, items: readonly AlarmInputItem[], now: number, machine: Partial<AlarmMachineOptions>): Promise<ApplyAlarmInputsResult> {
+/** Thrown inside the transaction to roll it back when an input that had to apply was refused. */
+class RequiredRefused extends Error {
+  constructor(readonly result: ApplyAlarmInputsResult) {
+    super('a required alarm input was refused');
+  }
+}
+
+async function applyOnce(
+  pool: Pool,
+  items: readonly AlarmInputItem[],
+  now: number,
+  machine: Partial<AlarmMachineOptions>,
+  requireApplied: readonly number[],
+): Promise<ApplyAlarmInputsResult> {
   return withTransaction(pool, async (c) => {
     const results: AlarmItemResult[] = [];
     const pending: Array<{ index: number; draft: AlarmEventDraft; regionCode: string; causeId: string | null }> = [];
@@ -353,6 +368,16 @@ async function applyOnce(pool: Pool, items: readonly AlarmInputItem[], now: numb
       results.push({ status: 'applied', alarm: out.alarm, events: [] });
     }
 
+    const mustFail = requireApplied.filter((i) => results[i]?.status === 'refused');
+    if (mustFail.length > 0) {
+      const refusals = results.flatMap((r, index) => (r.status === 'refused' ? [{ index, code: r.code, message: r.message }] : []));
+      const none = results.map(
+        (r): AlarmItemResult =>
+          r.status === 'applied' ? { status: 'refused', code: AlarmStoreErrorCode.RolledBack, message: 'not applied: a required input was refused' } : r,
+      );
+      throw new RequiredRefused({ results: none, events: [], duplicateEvents: [], refusals });
+    }
+
     const events: AlarmEvent[] = [];
     if (pending.length > 0) {
       await c.query('SELECT pg_advisory_xact_lock($1)', [EVENT_ORDER_LOCK_KEY]);
@@ -382,19 +407,25 @@ async function applyOnce(pool: Pool, items: readonly AlarmInputItem[], now: numb
  *
  * `now` is the time of a person's action or of the timer, and the clock the shelve expiry is
  * judged by; engine transitions carry their own `at`.
+ *
+ * `requireApplied` lists inputs (by index) that must be applied (or found `duplicate`): if one is
+ * refused, the whole call is rolled back and every input that would have applied is reported
+ * refused with `HW_DB_ALARM_ROLLED_BACK` (a latch reset: the engine's clear and the person's reset
+ * go together or not at all).
  */
 export async function applyAlarmInputs(
   pool: Pool,
   items: readonly AlarmInputItem[],
   now: number,
-  options: { machine?: Partial<AlarmMachineOptions> } = {},
+  options: { machine?: Partial<AlarmMachineOptions>; requireApplied?: readonly number[] } = {},
 ): Promise<ApplyAlarmInputsResult> {
   if (items.length === 0) return { results: [], events: [], duplicateEvents: [], refusals: [] };
   let lastErr: unknown;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     try {
-      return await applyOnce(pool, items, now, options.machine ?? {});
+      return await applyOnce(pool, items, now, options.machine ?? {}, options.requireApplied ?? []);
     } catch (err) {
+      if (err instanceof RequiredRefused) return err.result;
       if (!isRetryable(err)) throw err;
       lastErr = err;
       await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
@@ -436,6 +467,11 @@ export async function getAlarm(db: Queryable, alarmId: string): Promise<Alarm | 
   const r = await db.query<AlarmRow>(`SELECT ${ALARM_COLUMNS} FROM alarms a WHERE a.id = $1`, [alarmId]);
   const row = r.rows[0];
   return row ? toAlarm(row) : null;
+}
+
+/** Events written by one input (a transition id, a person's event id), in seq order; empty if it was never applied. */
+export async function listEventsOfInput(db: Queryable, inputId: string): Promise<AlarmEvent[]> {
+  return eventsOfCause(db, inputId);
 }
 
 /** The open alarm of a rule and subject, or null. */
