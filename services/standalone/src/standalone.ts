@@ -1,12 +1,14 @@
 import { createApi, ensureAdminKey } from '@hazardwatch/api';
 import type { Config } from '@hazardwatch/config';
-import { applySiteFile, applyStoragePolicies, createPool, migrate, type Pool, pruneExpired } from '@hazardwatch/db';
+import { applySiteFile, applyStoragePolicies, createPool, createSecretBox, migrate, type Pool, pruneExpired } from '@hazardwatch/db';
+import { createDispatch, createDispatchQueues, createLiveStream, loadDispatchSettings, publishEvents } from '@hazardwatch/dispatch';
 import { createIngest, type Ingest } from '@hazardwatch/ingest';
 import { type Logger, once, runAll, safeUrl } from '@hazardwatch/observability';
 import { createEvaluateProducer, createRedis, type EvaluateProducer, type Redis } from '@hazardwatch/queue';
 import { bundledSite, runScenario } from '@hazardwatch/simulators';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { localSecretKey } from './local-secret-key.js';
 import { resolveRedis } from './redis-resolver.js';
 
 export interface StandaloneEndpoints {
@@ -33,7 +35,7 @@ const DEMO_SITES = ['chemical-plant', 'tailings-dam', 'transport'] as const;
  * DATABASE_URL, Redis from REDIS_URL or a child redis-server. Steps run in
  * dependency order and stop in reverse.
  */
-export function createStandalone(config: Config, log: Logger): Standalone {
+export function createStandalone(config: Config, log: Logger, env: Record<string, string | undefined> = {}): Standalone {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const simulation = new AbortController();
   let pool: Pool | undefined;
@@ -104,11 +106,28 @@ export function createStandalone(config: Config, log: Logger): Standalone {
       await ing.start();
       cleanups.unshift(() => ing.stop());
 
+      // Dispatch: webhooks, escalation, offline enterprises, and the live stream the API serves.
+      const dispatchSettings = loadDispatchSettings(env);
+      const secrets = createSecretBox({
+        key: dispatchSettings.secretKey ?? (await localSecretKey(config.dataDir)),
+        previousKeys: dispatchSettings.previousSecretKeys,
+      });
+      const dispatch = createDispatch({ pool: db, redis: connection, prefix: config.queue.prefix, settings: dispatchSettings, secrets, log });
+      await dispatch.start();
+      cleanups.unshift(() => dispatch.stop());
+      const queues = createDispatchQueues(connection, config.queue.prefix);
+      cleanups.unshift(() => queues.close());
+      const live = createLiveStream({ redis: connection, prefix: config.queue.prefix, pool: db, log });
+      cleanups.unshift(() => live.close());
+
       // API (and its OpenAPI page at /docs).
       const api = createApi({
         pool: db,
         log,
         redis: connection,
+        liveStream: live,
+        publishEvents: (events) => publishEvents(queues, connection, config.queue.prefix, events),
+        dispatchSecrets: secrets,
         config: { host: config.api.host, port: config.api.port },
         readiness: { broker: async () => (ing.brokerConnections() > 0 ? true : Promise.reject(new Error('broker not connected'))) },
       });
