@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runScenario } from '@hazardwatch/simulators';
 import { dropRedisPrefix, freePort, testRedisPrefix, testRedisUrl, waitFor } from '@hazardwatch/testkit';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,9 +9,11 @@ import { spawnService } from '../support/ingest-process.js';
 
 describe('npm start (embedded stack)', () => {
   const prefix = testRedisPrefix();
+  const prefix2 = testRedisPrefix();
   let dataDir = '';
   afterAll(async () => {
     await dropRedisPrefix(prefix);
+    await dropRedisPrefix(prefix2);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -50,19 +53,38 @@ describe('npm start (embedded stack)', () => {
     const enterprises = (await db.query('SELECT id FROM enterprises ORDER BY id')).rows.length;
     expect(enterprises).toBeGreaterThanOrEqual(3);
     const stored = await count();
+
     await db.end();
 
     expect(await app.kill('SIGINT')).toBe(0);
     expect(app.output()).toContain('hazardwatch stopped');
 
-    // Second start: data kept, no re-initialisation.
-    const again = spawnService('services/standalone/src/main.ts', env);
+    // Second start: data kept, no re-initialisation. The demo simulator is off and rule state starts
+    // afresh (own queue prefix) so the leak below is the newest data of its detectors: the rules worker
+    // skips readings older than what it has already evaluated for a point.
+    const again = spawnService('services/standalone/src/main.ts', { ...env, SIMULATOR: 'off', QUEUE_PREFIX: prefix2 });
     await waitFor(() => again.output().includes('hazardwatch is running'), { what: 'restart', timeoutMs: 90_000 });
     expect(again.output()).not.toContain('initialising embedded PostgreSQL');
     expect(again.output()).not.toContain('Admin API key');
     const db2 = new pg.Client({ connectionString: `postgres://postgres:hazardwatch@127.0.0.1:${pgPort}/hazardwatch` });
     await db2.connect();
     expect(Number((await db2.query('SELECT count(*) AS n FROM readings')).rows[0].n)).toBeGreaterThanOrEqual(stored);
+
+    // The whole pipeline in one process: a leak at GD-203 raises the demo rule's alarm, first then second level.
+    const leak = await runScenario({ scenario: 'gas-leak', brokerUrl: `mqtt://127.0.0.1:${mqttPort}`, speed: 'max', clientIdPrefix: 'leak' });
+    expect(leak.failed).toBe(0);
+    const alarm = await waitFor(
+      async () =>
+        (await db2.query(`SELECT colour, level FROM alarms WHERE rule_id = 'demo-gas-gd-203-lel' AND open`)).rows[0] as
+          | { colour: string; level: string }
+          | undefined,
+      { what: 'gas alarm', timeoutMs: 60_000 },
+    );
+    expect(alarm).toBeDefined();
+    await waitFor(async () => (await db2.query(`SELECT level FROM alarms WHERE rule_id = 'demo-gas-gd-203-lel' AND open`)).rows[0]?.level === 'SECOND', {
+      what: 'second level',
+      timeoutMs: 60_000,
+    });
     await db2.end();
     expect(await again.kill('SIGTERM')).toBe(0);
   }, 240_000);

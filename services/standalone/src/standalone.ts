@@ -5,7 +5,9 @@ import { createDispatch, createDispatchQueues, createLiveStream, loadDispatchSet
 import { createIngest, type Ingest } from '@hazardwatch/ingest';
 import { type Logger, once, runAll, safeUrl } from '@hazardwatch/observability';
 import { createEvaluateProducer, createRedis, type EvaluateProducer, type Redis } from '@hazardwatch/queue';
+import { createRulesWorker } from '@hazardwatch/rules-worker';
 import { bundledSite, runScenario } from '@hazardwatch/simulators';
+import { ensureDemoRules } from './demo-rules.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { localSecretKey } from './local-secret-key.js';
@@ -76,6 +78,19 @@ export function createStandalone(config: Config, log: Logger, env: Record<string
       cleanups.unshift(() => evaluate.close());
 
       for (const name of DEMO_SITES) await applySiteFile(db, bundledSite(name));
+      await ensureDemoRules(db, bundledSite('chemical-plant').enterprise.id, log);
+
+      // Rules worker pool: every partition queue, ordered per hazard source / vehicle.
+      const worker = createRulesWorker({
+        pool: db,
+        redis: () => createRedis(r.url, { onError: (err) => log.warn({ err }, 'redis connection error') }),
+        prefix: config.queue.prefix,
+        partitions: config.queue.partitions,
+        tickMs: config.rulesWorker.tickMs,
+        log,
+      });
+      await worker.start();
+      cleanups.unshift(() => worker.stop());
 
       // Broker and ingest.
       const settings = { ...config.ingest, topicPrefix: config.mqtt.topicPrefix };
