@@ -13,6 +13,7 @@ import {
   listEventsAfter,
   nextShelveExpiry,
 } from '@hazardwatch/db';
+import { evaluateRule, instantiatePreset, type RuleState, resetLatch } from '@hazardwatch/rules';
 import { createTestDatabase, type TestDatabase } from '@hazardwatch/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smallPlant } from '../support/sites.js';
@@ -123,6 +124,51 @@ describe('alarms.repo applyAlarmInputs', () => {
     expect(clearNothing.refusals).toEqual([{ index: 0, code: 'HW_ALARM_NOT_FOUND', message: expect.any(String) }]);
     const stranger = await applyAlarmInputs(db.pool, [item(transition({ ruleId: 'r-x', subject, kind: 'raise', at: T0, enterpriseId: 'nobody' }))], T0);
     expect(stranger.refusals[0]?.code).toBe('HW_DB_ALARM_ENTERPRISE_NOT_FOUND');
+  });
+
+  it('keeps a latching gas alarm as one alarm: latched when the gas goes, active when it comes back, closed by the reset', async () => {
+    // The engine's own transitions (gas-combustible preset), applied as the rules worker does.
+    const gas = instantiatePreset('gas-combustible', { ruleId: 'r-gas', enterpriseId: 'ent-a', hazardSourceId: 'ent-a-unit', pointId: 1 });
+    const subject = 'point:1';
+    let state: RuleState | undefined;
+    const feed = async (atMs: number, value: number) => {
+      const res = evaluateRule(gas, state, { readings: [{ pointId: 1, ts: T0 + atMs, value, quality: 'good' }], positions: [] }, T0 + atMs);
+      state = res.state;
+      const out = await applyAlarmInputs(db.pool, res.transitions.map(item), T0 + atMs);
+      expect(out.refusals).toEqual([]);
+      return out;
+    };
+    const resetAt = async (atMs: number, eventId: string) => {
+      const decided = resetLatch(gas, state, T0 + atMs, { subject });
+      if (!decided.ok) return decided.code;
+      const items: AlarmInputItem[] = [...decided.transitions.map(item), { key: { ruleId: 'r-gas', subject }, input: { type: 'reset', eventId, actor: 'op' } }];
+      const out = await applyAlarmInputs(db.pool, items, T0 + atMs, { requireApplied: [items.length - 1] });
+      expect(out.refusals).toEqual([]);
+      state = decided.state;
+      return out.events.map((e) => `${e.type}:${e.stateAfter}`);
+    };
+
+    await feed(0, 26);
+    await feed(1000, 55);
+    const alarmId = (await getOpenAlarm(db.pool, 'r-gas', subject))?.id;
+    await feed(2000, 0);
+    expect(await getOpenAlarm(db.pool, 'r-gas', subject)).toMatchObject({ id: alarmId, state: 'latched', conditionActive: false, level: 'SECOND' });
+    // Back before the reset: the same alarm, active again (a new acknowledgement is due), no second alarm.
+    const back = await feed(3000, 30);
+    expect(back.events.map((e) => [e.type, e.stateBefore, e.stateAfter, e.alarmId])).toEqual([['raised', 'latched', 'active_unacknowledged', alarmId]]);
+    expect(await resetAt(3500, 'gas-reset-early')).toBe('HW_RULES_RESET_CONDITION_ACTIVE');
+    await feed(4000, 0);
+    expect(await resetAt(5000, 'gas-reset')).toEqual(['reset:normal']);
+    expect(await getOpenAlarm(db.pool, 'r-gas', subject)).toBeNull();
+    expect((await listAlarms(db.pool, { ruleId: 'r-gas', open: false })).items.map((a) => a.id)).toEqual([alarmId]);
+    expect((await listAlarmEvents(db.pool, alarmId ?? '')).map((e) => `${e.type}:${e.stateAfter}`)).toEqual([
+      'raised:active_unacknowledged',
+      'level_changed:active_unacknowledged',
+      'returned_to_normal:latched',
+      'raised:active_unacknowledged',
+      'returned_to_normal:latched',
+      'reset:normal',
+    ]);
   });
 
   it('shelves, lists due expiries, expires once', async () => {

@@ -30,7 +30,11 @@ describe('backtestRule', () => {
     expect(r.transitions.map((t) => [t.kind, t.level, t.at])).toEqual([
       ['raise', 'FIRST', T0 + 25_000],
       ['level', 'SECOND', T0 + 50_000],
+      // Latching: held at SECOND on the way down; below the first level (with the deadband) the
+      // condition is gone and announced, the alarm stays latched until a person resets it.
+      ['clear', null, T0 + 98_000],
     ]);
+    expect(r.transitions.at(-1)?.latching).toBe(true);
     expect(r.countsByLevel).toEqual({ FIRST: 1, SECOND: 1 });
     expect(r.countsByColour).toEqual({ red: 1, orange: 1, yellow: 0, blue: 0 });
 

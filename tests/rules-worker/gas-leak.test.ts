@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('gas-leak end to end (Mosquitto → ingest → PostgreSQL → rules worker process → alarm store)', () => {
-  it('raises GD-203 first level then second level, GD-202 first level, nothing else, and keeps them latched', async () => {
+  it('raises GD-203 first level then second level, GD-202 first level, nothing else; once the gas is gone they show latched', async () => {
     const summary = await runScenario({
       scenario: 'gas-leak',
       brokerUrl: stack.broker.url,
@@ -40,20 +40,28 @@ describe('gas-leak end to end (Mosquitto → ingest → PostgreSQL → rules wor
 
     const events = await allEvents(stack.db.pool);
     const p = (d: string) => `point:${stack.site.pointIds[`${d}.lel`]}`;
-    expect(brief(events)).toEqual([`${p('gd-203')} raised FIRST`, `${p('gd-203')} level_changed SECOND`, `${p('gd-202')} raised FIRST`]);
-    expect(events.map((e) => e.colour)).toEqual(['orange', 'red', 'orange']);
+    const of = (d: string) => events.filter((e) => e.subject === p(d));
+    expect(brief(of('gd-203'))).toEqual([`${p('gd-203')} raised FIRST`, `${p('gd-203')} level_changed SECOND`, `${p('gd-203')} returned_to_normal SECOND`]);
+    expect(brief(of('gd-202'))).toEqual([`${p('gd-202')} raised FIRST`, `${p('gd-202')} returned_to_normal FIRST`]);
+    expect(events.length).toBe(5);
+    expect(of('gd-203').map((e) => e.colour)).toEqual(['orange', 'red', 'red']);
     expect(events.every((e) => e.regionCode === '370321' && e.actor === 'engine' && e.hazardSourceId === GAS_LEAK_PLAN.hazardSourceId)).toBe(true);
+    // One alarm per detector: the return to normal lands in ISA-18.2 `latched`, not closed.
+    expect(new Set(of('gd-203').map((e) => e.alarmId)).size).toBe(1);
+    expect(of('gd-203').at(-1)).toMatchObject({ stateBefore: 'active_unacknowledged', stateAfter: 'latched' });
 
-    // The gas is gone (< 2 %LEL well before the end), the alarms are not: GB/T 50493 latches.
+    // The gas is gone (< 2 %LEL well before the end): the alarms are latched (GB/T 50493), awaiting a reset.
     const gd203 = await getOpenAlarm(stack.db.pool, 'gas-gd-203', p('gd-203'));
-    expect(gd203).toMatchObject({ state: 'active_unacknowledged', level: 'SECOND', colour: 'red' });
+    expect(gd203).toMatchObject({ state: 'latched', conditionActive: false, latching: true, level: 'SECOND', colour: 'red' });
+    expect(gd203?.clearedAt).not.toBeNull();
+    expect(await getOpenAlarm(stack.db.pool, 'gas-gd-202', p('gd-202'))).toMatchObject({ state: 'latched', conditionActive: false, level: 'FIRST' });
     const [latest] = await latestReadings(stack.db.pool, [stack.site.pointIds['gd-203.lel'] ?? -1]);
     expect(latest?.value ?? 99).toBeLessThan(2);
     const n = partitionOf(sourceKey(GAS_LEAK_PLAN.hazardSourceId), stack.partitions);
     const state = JSON.parse((await stack.redis.hget(`${stack.prefix}:rw:p${n}:state`, 'gas-gd-203')) ?? '{}');
-    expect(state.subjects[p('gd-203')].open).toMatchObject({ level: 'SECOND', latched: true });
+    expect(state.subjects[p('gd-203')].open).toMatchObject({ level: 'SECOND', latched: true, clearSent: true });
     const gd202 = JSON.parse((await stack.redis.hget(`${stack.prefix}:rw:p${n}:state`, 'gas-gd-202')) ?? '{}');
-    expect(gd202.subjects[p('gd-202')].open).toMatchObject({ level: 'FIRST', latched: true });
+    expect(gd202.subjects[p('gd-202')].open).toMatchObject({ level: 'FIRST', latched: true, clearSent: true });
   });
 
   it('resets the latch once the gas is gone, through the worker that holds it, once', async () => {
@@ -67,8 +75,10 @@ describe('gas-leak end to end (Mosquitto → ingest → PostgreSQL → rules wor
     const done = await ask('reset-203-a');
     expect(done).toMatchObject({ ok: true });
     const events = await allEvents(stack.db.pool);
-    expect(brief(events.slice(3))).toEqual([`${p('gd-203')} returned_to_normal SECOND`, `${p('gd-203')} reset SECOND`]);
+    // The return to normal was announced when the gas went: the reset adds only the person's event.
+    expect(brief(events.slice(5))).toEqual([`${p('gd-203')} reset SECOND`]);
     expect(events.at(-1)).toMatchObject({ actor: 'operator-1', stateBefore: 'latched', stateAfter: 'normal', reason: 'gas gone, area checked' });
+    expect(done).toMatchObject({ eventIds: [events.at(-1)?.id] });
     expect(await getOpenAlarm(stack.db.pool, 'gas-gd-203', p('gd-203'))).toBeNull();
 
     // The same request again: the same answer, nothing new. A new one: nothing latched any more.

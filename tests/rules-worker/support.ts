@@ -97,7 +97,7 @@ export function brief(events: readonly AlarmEvent[]): string[] {
   return events.map((e) => `${e.subject} ${e.type} ${e.level ?? '-'}`);
 }
 
-/** GB/T 50493 combustible gas rule (first 25 %LEL orange, second 50 %LEL red, latching) for one detector. */
+/** GB/T 50493 combustible gas rule (first 25 %LEL orange, second 50 %LEL red, latching, 2 %LEL deadband) for one detector. */
 export function gasRule(id: string, enterpriseId: string, hazardSourceId: string, pointId: number): RuleDocumentInput {
   return {
     id,
@@ -109,6 +109,8 @@ export function gasRule(id: string, enterpriseId: string, hazardSourceId: string
     category: 'process',
     pointId,
     latching: true,
+    // As the gas-combustible preset: the announced return to normal must not chatter at 25 %LEL.
+    deadband: 2,
     source: 'GB/T 50493-2019 §5.5',
     levels: [
       { name: 'FIRST', colour: 'orange', side: 'high', setpoint: 25 },

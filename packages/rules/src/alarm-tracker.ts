@@ -19,7 +19,11 @@ function has(list: readonly string[], name: string): boolean {
  *    (to become false); under `hold` (inputs faulty or unknown) a level can become active but
  *    never inactive, so a dead sensor never looks safe;
  * 2. the alarm follows the most severe confirmed level: raise, level change, clear. A latching
- *    rule never clears nor goes down by itself: the alarm is marked latched until a reset.
+ *    rule never closes nor goes down by itself: when its condition goes (after deadband and
+ *    off-delay, as any clear) it emits `clear` (`latching: true`, so the alarm shows `latched`,
+ *    ISA-18.2) and keeps the alarm open in its state until a person resets it; when the
+ *    condition comes back before the reset it emits `raise` for the same open alarm, at the
+ *    latched level or a worse one (a latch never goes down).
  * Transitions carry time `t`: a reading's time, or the deadline a tick reached.
  */
 export function reconcileSubject(rule: RuleDocument, kind: BoundKind, ss: SubjectState, obs: Observation, t: number, out: AlarmTransition[]): void {
@@ -55,18 +59,53 @@ export function reconcileSubject(rule: RuleDocument, kind: BoundKind, ss: Subjec
     return;
   }
   if (top === null) {
-    if (rule.latching) {
-      // GB/T 50493 gas alarms latch (GB 16808 controllers): held until a person resets them.
+    // `open.latched` too: a latch carried into a version that no longer latches still ends only by a reset.
+    if (rule.latching || open.latched) {
+      // GB/T 50493 gas alarms latch (GB 16808 controllers): held until a person resets them. The
+      // condition's return to normal is still announced (once), so the alarm shows `latched`
+      // rather than active. A state stored before this clear existed (`clearSent` absent) gets
+      // it here too, at its next observation.
+      if (open.latched && open.clearSent === true) return;
       open.latched = true;
+      open.clearSent = true;
+      out.push(
+        buildTransition(rule, obs.subject, ss, 'clear', null, obs, t, `${rule.name}: condition gone, latched until reset; ${kind.describe(obs.subject, t)}`),
+      );
       return;
     }
     ss.open = null;
     out.push(buildTransition(rule, obs.subject, ss, 'clear', null, obs, t, `${rule.name}: cleared; ${kind.describe(obs.subject, t)}`));
     return;
   }
-  open.latched = false;
+  const openLevel = kind.levels.find((l) => l.name === open.level);
+  const openRank = openLevel?.rank ?? -1;
+  if (open.latched) {
+    const announced = open.clearSent === true;
+    open.latched = false;
+    open.clearSent = false;
+    if (announced) {
+      // Back while latched: the same alarm is active again (no second alarm), at the latched
+      // level unless the condition is now worse.
+      const shown = openLevel !== undefined && openLevel.rank > top.rank ? openLevel : top;
+      open.level = shown.name;
+      open.colour = shown.colour;
+      const why = shown === top ? '' : `, latched at ${shown.name} (${shown.colour})`;
+      out.push(
+        buildTransition(
+          rule,
+          obs.subject,
+          ss,
+          'raise',
+          shown,
+          obs,
+          t,
+          `${rule.name}: ${top.name} (${top.colour}) active again before reset${why}; ${kind.describe(obs.subject, t)}`,
+        ),
+      );
+      return;
+    }
+  }
   if (top.name === open.level) return;
-  const openRank = kind.levels.find((l) => l.name === open.level)?.rank ?? -1;
   if (rule.latching && top.rank < openRank) return;
   open.level = top.name;
   open.colour = top.colour;

@@ -137,6 +137,7 @@ describe('engine properties', () => {
           });
           let state: RuleState | undefined;
           const all: AlarmTransition[] = [];
+          const log: ({ kind: 'transition'; t: AlarmTransition } | { kind: 'reset'; subjects: string[] })[] = [];
           const resets = [...resetTimes].sort((a, b) => a - b);
           for (const r of readings) {
             while (resets.length > 0 && (resets[0] ?? 0) + T0 < r.ts) {
@@ -145,15 +146,40 @@ describe('engine properties', () => {
               if (res.ok) {
                 state = res.state;
                 all.push(...res.transitions);
+                log.push(...res.transitions.map((t) => ({ kind: 'transition' as const, t })), { kind: 'reset', subjects: res.reset });
               }
             }
             const res = evaluateRule(rule, state, { readings: [r], positions: [] }, r.ts);
             state = res.state;
             all.push(...res.transitions);
+            log.push(...res.transitions.map((t) => ({ kind: 'transition' as const, t })));
           }
           for (const ts of bySubject(all).values()) expect(alternates(ts)).toBe(true);
-          // A latching rule clears only by a reset.
-          if (params.latching) expect(all.filter((t) => t.kind === 'clear').every((t) => t.message.includes('reset by a person'))).toBe(true);
+          // ISA-18.2 model of one alarm per subject: none → active (raise) → latched (clear of a
+          // latching rule: condition gone, awaiting reset) → active again (raise, the same alarm)
+          // or none (reset only); a non-latching clear closes it. A reset emits no transition.
+          const model = new Map<string, 'active' | 'latched'>();
+          for (const e of log) {
+            if (e.kind === 'reset') {
+              for (const subject of e.subjects) {
+                expect(model.get(subject)).toBe('latched');
+                model.delete(subject);
+              }
+              continue;
+            }
+            const { t } = e;
+            const now = model.get(t.subject);
+            expect(t.latching).toBe(params.latching);
+            if (t.kind === 'raise') expect(now === undefined || (params.latching && now === 'latched')).toBe(true);
+            else expect(now).toBe('active');
+            if (t.kind === 'clear') {
+              if (params.latching) model.set(t.subject, 'latched');
+              else model.delete(t.subject);
+            } else model.set(t.subject, 'active');
+          }
+          // The engine's state agrees with the model.
+          for (const [subject, ss] of Object.entries(state?.subjects ?? {}))
+            expect(ss.open === null ? undefined : ss.open.latched ? 'latched' : 'active').toBe(model.get(subject));
           // Transitions are in time order and ids never repeat.
           expect(all.map((t) => t.at)).toEqual([...all.map((t) => t.at)].sort((a, b) => a - b));
           expect(new Set(all.map((t) => t.id)).size).toBe(all.length);

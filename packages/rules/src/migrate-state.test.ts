@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { evaluateRule } from './evaluate-rule.js';
+import { resetLatch } from './reset-latch.js';
 import { brief, rd, ruleOf, runSteps, S, T0 } from './test-fixtures.js';
 
 const v1 = ruleOf({
@@ -68,6 +69,19 @@ describe('rule version change', () => {
     const res = evaluateRule(ruleOf({ ...latching, version: 2, name: 'v2' }), state, { readings: [rd(7, 5 * S, 0)], positions: [] }, T0 + 10 * S);
     expect(res.transitions).toEqual([]);
     expect(res.state.subjects['point:7']?.open?.latched).toBe(true);
+  });
+
+  test('a latched alarm the new version cannot have is kept latched (no second clear) until a person resets it', () => {
+    const latching = ruleOf({ ...v1, latching: true });
+    const { state, transitions } = runSteps(latching, [{ readings: [rd(7, 0, 60), rd(7, S, 0)], now: 2 * S }]);
+    expect(brief(transitions)).toEqual(['raise:HH@0', 'clear:-@1']);
+    const v2Rule = ruleOf({ ...latching, version: 2, levels: [{ name: 'H', colour: 'orange', side: 'high', setpoint: 25 }] });
+    const res = evaluateRule(v2Rule, state, { readings: [rd(7, 5 * S, 0)], positions: [] }, T0 + 10 * S);
+    expect(res.transitions).toEqual([]);
+    expect(res.state.subjects['point:7']?.open).toMatchObject({ level: 'HH', latched: true });
+    const reset = resetLatch(v2Rule, res.state, T0 + 20 * S);
+    expect(reset.ok && reset.transitions).toEqual([]);
+    expect(reset.ok && reset.state.subjects['point:7']?.open).toBeNull();
   });
 
   test('an interruption alarm stays raised across a version change (last-seen times are facts)', () => {

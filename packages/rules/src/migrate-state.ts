@@ -12,7 +12,8 @@ import { buildTransition, factsFromSubject } from './transition.js';
  *   (latched stays latched) and the new version decides from now on whether it clears; if the
  *   level's colour changed, a `level` transition announces the new colour;
  * - an open alarm the new version cannot have (its point or level was removed) is cleared by an
- *   explicit transition that says so: nothing is dropped silently.
+ *   explicit transition that says so: nothing is dropped silently; a latched one (condition
+ *   gone, awaiting reset) is kept latched instead, for a person to reset.
  * The caller re-observes every subject at `at` right after.
  */
 export function migrateState(rule: RuleDocument, old: RuleState, kindOf: (s: RuleState) => BoundKind, at: number, out: AlarmTransition[]): RuleState {
@@ -55,6 +56,11 @@ export function migrateState(rule: RuleDocument, old: RuleState, kindOf: (s: Rul
           ),
         );
       }
+    } else if (open.latched) {
+      // Only a person's reset ends a latch (GB 16808), even when the new version no longer has
+      // its level or subject: the alarm is kept latched, with no timers, so it can be reset.
+      // A subject no longer watched will never be observed again: nothing holds the reset back.
+      next.subjects[subject] = { seq: ss.seq, levels: {}, open: { ...open }, value: ss.value, hold: kind.ownsSubject(subject) ? ss.hold : false };
     } else {
       const why = level === undefined ? `level ${open.level} no longer exists` : `${subject} is no longer watched by this rule`;
       // Not kept in the new state: the new version has no such alarm.

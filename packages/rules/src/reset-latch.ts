@@ -40,7 +40,11 @@ function verdictOf(ss: SubjectState | undefined): Verdict {
  *   latched (`HW_RULES_RESET_NOTHING_LATCHED`);
  * - without, every latched alarm whose condition is known to be gone is reset; when none is,
  *   the refusal says why (active before unknown before nothing latched).
- * A reset emits `clear` at max(now, engine time). On refusal nothing changes.
+ * A latched alarm's `clear` was emitted when its condition went (the alarm store shows it
+ * `latched`), so a reset emits no transition of its own: the engine forgets the alarm, and the
+ * caller applies the person's `reset` to the alarm store (`latched` → `normal`). Only a latch
+ * stored before the engine emitted that clear (`clearSent` absent) gets its `clear` from the
+ * reset, at max(now, engine time). On refusal nothing changes.
  */
 export function resetLatch(rule: RuleDocument, state: RuleState | undefined, now: number, options: { subject?: string } = {}): ResetLatchResult {
   if (state === undefined) return { ok: false, code: RuleErrorCode.ResetNothingLatched, message: `rule ${rule.id} has no alarm`, subjects: [] };
@@ -70,7 +74,9 @@ export function resetLatch(rule: RuleDocument, state: RuleState | undefined, now
   for (const subject of resettable) {
     const ss = s.subjects[subject];
     if (!ss) continue;
+    const announced = ss.open?.clearSent === true;
     ss.open = null;
+    if (announced) continue;
     const facts = observed.get(subject) ?? factsFromSubject(subject, ss.value);
     transitions.push(buildTransition(rule, subject, ss, 'clear', null, facts, s.clock, `${rule.name}: reset by a person; ${kind.describe(subject, s.clock)}`));
   }

@@ -30,6 +30,12 @@ export const OpenAlarmSchema = z.object({
   since: z.number(),
   /** Condition gone, alarm held by a latching rule until a reset. */
   latched: z.boolean(),
+  /**
+   * The latched alarm's `clear` (with `latching: true`) has been emitted, so the alarm store shows
+   * it `latched`. Absent in states stored before the engine emitted that clear: such an alarm's
+   * clear is emitted by its reset instead (see `resetLatch`).
+   */
+  clearSent: z.boolean().optional(),
 });
 export type OpenAlarm = z.infer<typeof OpenAlarmSchema>;
 
@@ -166,7 +172,10 @@ function cloneSubject(ss: SubjectState): SubjectState {
     if (t) levels[name] = { raw: t.raw, since: t.since, confirmed: t.confirmed };
   }
   const o = ss.open;
-  return { seq: ss.seq, levels, open: o ? { level: o.level, colour: o.colour, since: o.since, latched: o.latched } : null, value: ss.value, hold: ss.hold };
+  const open = o
+    ? { level: o.level, colour: o.colour, since: o.since, latched: o.latched, ...(o.clearSent !== undefined ? { clearSent: o.clearSent } : {}) }
+    : null;
+  return { seq: ss.seq, levels, open, value: ss.value, hold: ss.hold };
 }
 
 /**

@@ -330,9 +330,11 @@ async function tickJob(ctx: ProcessorContext, p: number, job: Job, fence: { lock
 /**
  * A person's latch reset, in the rule's partition, in order with its evaluations: the engine's
  * `resetLatch` decides (refused while the condition is active or unknown), then its transitions
- * (the clear) and the person's `reset` go to the alarm store together or not at all, then the
- * events are published and the engine state written. A re-run finds the reset stored and
- * answers the same.
+ * and the person's `reset` go to the alarm store together or not at all, then the events are
+ * published and the engine state written. The engine announced the latching `clear` when the
+ * condition went (the alarm is `latched`), so its transitions are usually none: only a deadline
+ * due by the reset time (an off-delay completing), or the clear of a latch stored before the
+ * engine announced it. A re-run finds the reset stored and answers the same.
  */
 async function resetJob(ctx: ProcessorContext, p: number, job: Job, fence: { lockKey: string; token: string }, log: Logger): Promise<JobOutcome> {
   const parsed = ResetJobSchema.safeParse(job.data);

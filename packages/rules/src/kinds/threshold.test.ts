@@ -40,7 +40,30 @@ describe('threshold', () => {
       values: [20.9, 19.4, 20.9, 23.6, 20.9],
       expected: ['raise:LOW@1', 'clear:-@2', 'raise:HIGH@3', 'clear:-@4'],
     },
-    { name: 'latching: never clears nor goes down by itself', rule: gas({ latching: true }), values: [30, 55, 30, 0], expected: ['raise:H@0', 'level:HH@1'] },
+    {
+      name: 'latching: never goes down by itself; the condition gone is a latching clear',
+      rule: gas({ latching: true }),
+      values: [30, 55, 30, 0],
+      expected: ['raise:H@0', 'level:HH@1', 'clear:-@3'],
+    },
+    {
+      name: 'latching: back before the reset is a raise at the latched level (or worse)',
+      rule: gas({ latching: true }),
+      values: [55, 0, 30, 0, 0, 60],
+      expected: ['raise:HH@0', 'clear:-@1', 'raise:HH@2', 'clear:-@3', 'raise:HH@5'],
+    },
+    {
+      name: 'latching: the latched level rises when the gas comes back worse',
+      rule: gas({ latching: true }),
+      values: [30, 0, 60],
+      expected: ['raise:H@0', 'clear:-@1', 'raise:HH@2'],
+    },
+    {
+      name: 'latching: the clear respects the deadband',
+      rule: gas({ latching: true, deadband: 2 }),
+      values: [26, 24, 23.5, 22.9],
+      expected: ['raise:H@0', 'clear:-@3'],
+    },
   ])('$name', ({ rule, values, expected }) => {
     const res = evaluateRule(rule, undefined, { readings: series(rule.kind === 'threshold' ? rule.pointId : 0, 0, values), positions: [] }, T0 + 100 * S);
     expect(brief(res.transitions)).toEqual(expected);
@@ -63,6 +86,16 @@ describe('threshold', () => {
     const rule = gas({ offDelayMs: 60 * S });
     const { transitions } = runSteps(rule, [{ readings: [rd(7, 0, 30), rd(7, 10 * S, 5)], now: 69 * S }, { now: 71 * S }]);
     expect(brief(transitions)).toEqual(['raise:H@0', 'clear:-@70']);
+  });
+
+  test('latching: the latching clear waits out the off-delay, and a fault reading holds it off', () => {
+    const rule = gas({ latching: true, offDelayMs: 60 * S });
+    const { transitions } = runSteps(rule, [{ readings: [rd(7, 0, 30), rd(7, 10 * S, 5)], now: 69 * S }, { now: 71 * S }]);
+    expect(brief(transitions)).toEqual(['raise:H@0', 'clear:-@70']);
+    expect(transitions.map((t) => t.latching)).toEqual([true, true]);
+    const faulty = gas({ latching: true });
+    const held = runSteps(faulty, [{ readings: [rd(7, 0, 30), rd(7, S, 0, 'fault')], now: 60 * S }]);
+    expect(brief(held.transitions)).toEqual(['raise:H@0']);
   });
 
   test('a fault reading never clears: the alarm holds until a good reading shows normal', () => {

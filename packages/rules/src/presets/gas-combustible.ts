@@ -22,8 +22,13 @@ export const gasCombustiblePreset = definePreset({
     pointId: PointIdSchema,
     firstLevelPctLel: capped(25),
     secondLevelPctLel: capped(50),
-    /** Hysteresis; latching already stops chattering, so none by default. */
-    deadbandPctLel: z.number().min(0).max(10).default(0),
+    /**
+     * Hysteresis. The latch keeps the alarm open, but the condition's return to normal and its
+     * comeback are announced (ISA-18.2 `latched`, then active again), so a reading hovering at a
+     * setpoint would chatter without one. 2 %LEL (2 % of the 0–100 %LEL span, the ISA-18.2
+     * starting figure for pressure) is a house default, not the standard's [policy].
+     */
+    deadbandPctLel: z.number().min(0).max(10).default(2),
     firstColour: ColourSchema.default('orange'),
     secondColour: ColourSchema.default('red'),
   })

@@ -13,7 +13,8 @@ export const gasOxygenPreset = definePreset({
   kind: 'threshold',
   params: PresetBaseParamsSchema.extend({
     pointId: PointIdSchema,
-    deadbandPctVol: z.number().min(0).max(1).default(0),
+    /** Hysteresis against chattering of the announced return to normal; 0.2 %VOL is a house default [policy]. */
+    deadbandPctVol: z.number().min(0).max(1).default(0.2),
     lowColour: ColourSchema.default('orange'),
     highColour: ColourSchema.default('orange'),
   }).strict(),

@@ -21,7 +21,11 @@ export const gasToxicPreset = definePreset({
       z.object({ basis: z.literal('oel'), oelPpm: z.number().positive('the OEL must be above 0') }).strict(),
       z.object({ basis: z.literal('idlh'), idlhPpm: z.number().positive('IDLH must be above 0') }).strict(),
     ]),
-    deadbandPpm: z.number().min(0).default(0),
+    /**
+     * Hysteresis against chattering of the announced return to normal (the latch no longer hides
+     * it). Default: 10 % of the first level, a house default [policy].
+     */
+    deadbandPpm: z.number().min(0).optional(),
     firstColour: ColourSchema.default('orange'),
     secondColour: ColourSchema.default('red'),
   }).strict(),
@@ -34,7 +38,7 @@ export const gasToxicPreset = definePreset({
       category: 'process',
       pointId: p.pointId,
       latching: true,
-      deadband: p.deadbandPpm,
+      deadband: p.deadbandPpm ?? 0.1 * first,
       levels: [
         { name: 'FIRST', colour: p.firstColour, side: 'high', setpoint: first },
         { name: 'SECOND', colour: p.secondColour, side: 'high', setpoint: second },

@@ -61,6 +61,8 @@ describe('presets', () => {
         ['SECOND', 50, 'red'],
       ]);
       expect(doc.latching).toBe(true);
+      // The latch no longer hides a return to normal: a deadband keeps it from chattering.
+      expect(doc.deadband).toBe(2);
       rejects('gas-combustible', { ...MINIMAL['gas-combustible'], firstLevelPctLel: 30 }, /firstLevelPctLel: GB\/T 50493-2019 §5.5 allows at most 25/);
       expect(
         threshold(instantiatePreset('gas-combustible', { ...MINIMAL['gas-combustible'], firstLevelPctLel: 20, secondLevelPctLel: 40 })).levels.map(
@@ -76,6 +78,7 @@ describe('presets', () => {
       const doc = threshold(instantiatePreset('gas-toxic', { ...who, pointId: 1, exposureLimit: limit }));
       expect(doc.levels.map((l) => l.setpoint)).toEqual(setpoints);
       expect(doc.latching).toBe(true);
+      expect(doc.deadband).toBeCloseTo(0.1 * (setpoints[0] ?? 0), 10);
     });
 
     test('oxygen: low 19.5, high 23.5 %VOL', () => {
