@@ -91,11 +91,13 @@ describe('alarm actions', () => {
     expect((await post('/api/v1/alarms/no-such-alarm/acknowledge', {})).statusCode).toBe(404);
   });
 
-  it('resets a latched alarm after its condition cleared', async () => {
+  it('answers 503 to a reset of a rule’s latched alarm without the rules worker’s queues (latch-reset.test.ts has them)', async () => {
     const id = await seedAlarm(f.db.pool, 'zb', nh3('zb'), { latching: true, clear: true });
     expect((await get(`/api/v1/alarms/${id}`)).json().state).toBe('latched');
     const r = await post(`/api/v1/alarms/${id}/reset`, { reason: 'checked on site' });
-    expect(r.json().alarm.state).toBe('normal');
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toEqual({ code: 'HW_API_LATCH_RESET_UNAVAILABLE', message: expect.any(String) });
+    expect((await get(`/api/v1/alarms/${id}`)).json().state).toBe('latched');
   });
 });
 

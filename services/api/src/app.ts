@@ -26,6 +26,8 @@ import { hazardSourceRoutes } from './routes/hazard-sources.js';
 import { healthRoutes } from './routes/health.js';
 import { pointRoutes } from './routes/points.js';
 import { riskRoutes } from './routes/risk.js';
+import { ruleBacktestRoutes } from './routes/rule-backtest.js';
+import { rulePresetRoutes } from './routes/rule-presets.js';
 import { ruleRoutes } from './routes/rules.js';
 import { siteFileRoutes } from './routes/site-files.js';
 import { streamRoutes } from './routes/stream.js';
@@ -120,6 +122,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     liveStream: deps.liveStream,
     publishEvents: deps.publishEvents,
     dispatchSecrets: deps.dispatchSecrets,
+    latchReset: deps.latchReset,
   };
   const redis = deps.redis;
   const redisProbe = deps.readiness?.redis ?? (redis ? () => redis.ping() : undefined);
@@ -146,6 +149,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(alarmRoutes, ctx);
       await api.register(streamRoutes, ctx);
       await api.register(ruleRoutes, ctx);
+      await api.register(rulePresetRoutes, ctx);
+      await api.register(ruleBacktestRoutes, ctx);
       await api.register(dispatchTargetRoutes, ctx);
       await api.register(apiKeyRoutes, ctx);
       await api.register(brokerRoutes, ctx);

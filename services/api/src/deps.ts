@@ -1,6 +1,7 @@
 import type { AlarmEvent, DispatchScope } from '@hazardwatch/contracts';
 import type { Pool, SecretBox } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
+import type { Redis } from '@hazardwatch/queue';
 import { z } from 'zod';
 
 /** Time source; tests pass a fixed one. Used for key expiry and recorded times. */
@@ -40,6 +41,16 @@ export const ApiConfigSchema = z
     trustProxy: z.boolean().default(false),
     /** Most points one series or export request may name. */
     maxSeriesPoints: z.number().int().positive().default(50),
+    /**
+     * Longest range one rule backtest may cover. The rules worker also caps the stored rows
+     * one backtest reads (`MAX_BACKTEST_ROWS`, answered with 413): a month of a 10-minute dam
+     * sensor is small, a month of a 1 Hz gas detector is not.
+     */
+    maxBacktestRangeMs: z
+      .number()
+      .int()
+      .positive()
+      .default(31 * 86_400_000),
   })
   .strict();
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
@@ -51,6 +62,22 @@ export type ApiConfigInput = z.input<typeof ApiConfigSchema>;
  */
 export interface LiveEventSource {
   subscribe(scope: DispatchScope, lastEventId?: number | string | null): AsyncIterableIterator<AlarmEvent> & { close(): void };
+}
+
+/**
+ * Where latch resets go: the evaluation queues of the rules worker pool (the Redis connection,
+ * `QUEUE_PREFIX` and `EVAL_PARTITIONS` ingest and the workers use). A reset of a rule's latched
+ * alarm is a job in the rule's partition, so it is decided in order with the readings and the
+ * engine's latch and the alarm row change together.
+ */
+export interface LatchResetQueues {
+  /** A BullMQ-ready connection (`createRedis` of @hazardwatch/queue); the API only borrows it. */
+  connection: Redis;
+  prefix: string;
+  /** Must equal ingest's and the workers' partition count, or a reset lands in the wrong queue. */
+  partitions: number;
+  /** How long a reset request waits for the worker's answer (default 15 s); the request stays queued after. */
+  timeoutMs?: number;
 }
 
 /** What `buildApp` needs. Nothing here opens a connection: the caller owns pool and Redis. */
@@ -76,4 +103,9 @@ export interface ApiDeps {
    * dispatch opens them with). Without it, creating a target or rotating its secret answers 503.
    */
   dispatchSecrets?: SecretBox;
+  /**
+   * The rules worker's partition queues, for `POST /alarms/{id}/reset` of a rule's latched
+   * alarm. Without it that reset answers 503 `HW_API_LATCH_RESET_UNAVAILABLE`.
+   */
+  latchReset?: LatchResetQueues;
 }

@@ -1,6 +1,7 @@
 import { AlarmStoreErrorCode, DbErrorCode, RuleStoreError, RuleStoreErrorCode } from '@hazardwatch/db';
 import { Gb18218Error } from '@hazardwatch/gb18218';
 import { HazardError } from '@hazardwatch/observability';
+import { RulesWorkerError, RulesWorkerErrorCode } from '@hazardwatch/rules-worker';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ApiError } from './errors.js';
@@ -12,6 +13,18 @@ function isOutage(err: unknown): boolean {
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
   if (/^(08|53|57P)/.test(code)) return true;
   return err instanceof Error && /Connection terminated|timeout exceeded when trying to connect/.test(err.message);
+}
+
+/** Fields of the backtest body besides the rule document; a reason about anything else is about the rule. */
+const BACKTEST_FIELDS = new Set(['from', 'to', 'tickMs']);
+
+/** A backtest reason `path: message` as a detail of the request body (`body.to`, `body.rule.levels.0`). */
+function backtestDetail(reason: string): { path: string; message: string } {
+  const i = reason.indexOf(': ');
+  const path = i >= 0 ? reason.slice(0, i) : '';
+  const message = i >= 0 ? reason.slice(i + 2) : reason;
+  if (path === '') return { path: 'body', message };
+  return { path: BACKTEST_FIELDS.has(path.split('.')[0] ?? '') ? `body.${path}` : `body.rule.${path}`, message };
 }
 
 function fastifyCode(err: unknown): string | undefined {
@@ -45,6 +58,18 @@ export function toApiError(err: unknown): ApiError {
     if (err.code === RuleStoreErrorCode.NotFound) return new ApiError('HW_API_NOT_FOUND', 'rule not found', undefined, { cause: err });
     if (err.code === RuleStoreErrorCode.Invalid) return new ApiError('HW_API_VALIDATION', err.message, details, { cause: err });
     return new ApiError('HW_API_CONFLICT', err.message, details, { cause: err });
+  }
+  if (err instanceof RulesWorkerError) {
+    if (err.code === RulesWorkerErrorCode.BacktestInvalid)
+      return new ApiError('HW_API_VALIDATION', err.message, err.reasons.map(backtestDetail), { cause: err });
+    if (err.code === RulesWorkerErrorCode.BacktestTooLarge) return new ApiError('HW_API_BACKTEST_TOO_LARGE', err.message, undefined, { cause: err });
+    if (err.code === RulesWorkerErrorCode.ResetTimeout)
+      return new ApiError(
+        RulesWorkerErrorCode.ResetTimeout,
+        'the rules worker did not answer in time; the reset is still queued and will run: ask again with the same Idempotency-Key for its outcome',
+        undefined,
+        { cause: err },
+      );
   }
   if (err instanceof HazardError) {
     if (err.code === DbErrorCode.Conflict || err.code === AlarmStoreErrorCode.Conflict)

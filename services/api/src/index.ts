@@ -11,6 +11,7 @@ export {
   ApiConfigSchema,
   type ApiDeps,
   type Clock,
+  type LatchResetQueues,
   type LiveEventSource,
   type ReadinessProbe,
   systemClock,

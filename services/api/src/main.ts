@@ -20,10 +20,14 @@ const pool = createPool(config.db.url, {
   onError: (err) => log.warn({ err }, 'idle database connection lost'),
 });
 const redis = createRedis(config.redis.url, { lazyConnect: true, onError: (err) => log.warn({ err }, 'redis connection error') });
+// Latch resets go through the rules workers' partition queues. Not lazy: BullMQ on a lazy
+// connection to an unreachable Redis fails with a stray rejection instead of waiting for it.
+const queueRedis = createRedis(config.redis.url, { onError: (err) => log.warn({ err }, 'redis (queues) connection error') });
 const api = createApi({
   pool,
   log,
   redis,
+  latchReset: { connection: queueRedis, prefix: config.queue.prefix, partitions: config.queue.partitions },
   config: { host: config.api.host, port: config.api.port },
   ...(config.mqtt.url ? { readiness: { broker: brokerProbe(config.mqtt.url) } } : {}),
 });
@@ -38,7 +42,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    runAll([() => api.stop(), () => redis.quit(), () => pool.end()])
+    runAll([() => api.stop(), () => redis.quit(), () => queueRedis.quit(), () => pool.end()])
       .catch((err) => log.error({ err }, 'error while stopping'))
       .finally(() => process.exit(0));
   });

@@ -22,7 +22,8 @@ interface Case {
   /** The route as registered (for the coverage check). */
   route: string;
   roles: readonly Role[];
-  ok: 200 | 201 | 204;
+  /** What an allowed role gets in scope (503: the route needs a dependency this app has not). */
+  ok: 200 | 201 | 204 | 503;
   /** Lists answer 200 with only in-scope items instead of 404. */
   list?: boolean;
   /** Aggregates (KPIs) answer 200 over nothing instead of 404. */
@@ -417,7 +418,8 @@ const CASES: Case[] = [
   action('unshelve', OPERATE, {}, (t) =>
     alarm(t, { at: Date.now(), followUp: [{ type: 'shelve', eventId: `sh-${uid(t)}`, durationMs: 600_000, reason: 'x', ...by }] }),
   ),
-  action('reset', OPERATE, { reason: 'gas cleared, checked on site' }, (t) => alarm(t, { latching: true, clear: true })),
+  // A rule's latch is reset through the rules worker, which this app is not connected to: past role and scope, 503.
+  { ...action('reset', OPERATE, { reason: 'gas cleared, checked on site' }, (t) => alarm(t, { latching: true, clear: true })), ok: 503 },
   action('remove-from-service', MANAGE, { reason: 'detector replaced' }),
   action('return-to-service', MANAGE, {}, (t) => alarm(t, { followUp: [{ type: 'remove_from_service', eventId: `rm-${uid(t)}`, reason: 'x', ...by }] })),
   action('suppress', MANAGE, { reason: 'unit shut down' }),
@@ -474,6 +476,30 @@ const CASES: Case[] = [
     build: (t) => ({ url: `/api/v1/rules/rule-${t}-nh3/versions/1` }),
   },
   { method: 'GET', route: '/api/v1/rules/:ruleId/diff', roles: ALL, ok: 200, build: (t) => ({ url: `/api/v1/rules/rule-${t}-nh3/diff?from=1&to=1` }) },
+  { method: 'GET', route: '/api/v1/rule-presets', roles: ALL, ok: 200, unscoped: true, build: () => ({ url: '/api/v1/rule-presets' }) },
+  {
+    method: 'POST',
+    route: '/api/v1/rules/from-preset',
+    roles: MANAGE,
+    ok: 201,
+    build: (t) => ({
+      url: '/api/v1/rules/from-preset',
+      body: {
+        presetId: 'gas-toxic',
+        ruleId: `rule-${uid(t)}`,
+        enterpriseId: `ent-${t}`,
+        pointId: point(t),
+        params: { exposureLimit: { basis: 'oel', oelPpm: 25 } },
+      },
+    }),
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/rules/backtest',
+    roles: MANAGE,
+    ok: 200,
+    build: (t) => ({ url: '/api/v1/rules/backtest', body: { rule: ruleOf(t, point(t), { id: `draft-${uid(t)}` }), from: T0, to: T0 + 3 * 3_600_000 } }),
+  },
   // dispatch targets
   {
     method: 'GET',

@@ -23,6 +23,7 @@ import {
 import { AUTHED_ERRORS, ErrorBodySchema } from '../schemas/error.js';
 import { decodeNumberCursor, PageQuerySchema, pageOf, toPage } from '../schemas/page.js';
 import { expensive, type RouteContext } from './context.js';
+import { resetRuleAlarm } from './latch-reset.js';
 
 /** An alarm by id, only when its enterprise is in scope (otherwise it does not exist for the caller). */
 async function alarmInScope(pool: Pool, scope: DataScope, alarmId: string): Promise<Alarm> {
@@ -74,7 +75,7 @@ const ACTIONS = {
   reset: {
     path: 'reset',
     roles: OPERATE,
-    summary: 'Reset a latched alarm whose condition has cleared',
+    summary: 'Reset a latched alarm whose condition has cleared (a rule’s alarm: decided by the rules worker, in order with its readings)',
     input: (b: ActionBody<'reset'>, x: Base): AlarmInput => ({ type: 'reset', ...x, ...(b.reason ? { reason: b.reason } : {}) }),
   },
   removeFromService: {
@@ -179,13 +180,19 @@ export const alarmRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx)
           params: AlarmParams,
           headers: ActionHeaders,
           body: ACTION_BODIES[key],
-          response: { 200: ActionResultSchema, ...AUTHED_ERRORS, 409: ErrorBodySchema },
+          response: { 200: ActionResultSchema, ...AUTHED_ERRORS, 409: ErrorBodySchema, ...(key === 'reset' ? { 503: ErrorBodySchema } : {}) },
         },
       },
       async (req) => {
         const { principal, scope } = accessOf(req);
         const alarm = await alarmInScope(ctx.pool, scope, req.params.alarmId);
         const base = { eventId: eventIdOf(principal, req.headers['idempotency-key']), actor: actorOf(principal) };
+        if (key === 'reset') {
+          // The worker publishes the events it stores.
+          const reason = (req.body as ActionBody<'reset'>).reason;
+          const done = await resetRuleAlarm(ctx, alarm, { ...base, reason }, req.log);
+          if (done) return done;
+        }
         // The body was checked against ACTION_BODIES[key] by the route's schema.
         const input = (action.input as (b: unknown, x: Base) => AlarmInput)(req.body, base);
         const out = await applyAlarmInputs(ctx.pool, [{ key: { alarmId: alarm.id }, input }], ctx.clock.now());

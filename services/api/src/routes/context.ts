@@ -3,7 +3,7 @@ import type { AlarmEvent } from '@hazardwatch/contracts';
 import type { Pool, SecretBox } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
 import type { FastifyRequest } from 'fastify';
-import type { ApiConfig, Clock, LiveEventSource } from '../deps.js';
+import type { ApiConfig, Clock, LatchResetQueues, LiveEventSource } from '../deps.js';
 
 /** What every route plugin receives (as its options). */
 export interface RouteContext {
@@ -14,6 +14,7 @@ export interface RouteContext {
   liveStream?: LiveEventSource | undefined;
   publishEvents?: ((events: readonly AlarmEvent[]) => Promise<void>) | undefined;
   dispatchSecrets?: SecretBox | undefined;
+  latchReset?: LatchResetQueues | undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ALARM_CODES_IN_ANSWERS, API_ERRORS, type ResponseCode } from '../errors.js';
+import { ALARM_CODES_IN_ANSWERS, API_ERRORS, LATCH_RESET_ERRORS, type ResponseCode } from '../errors.js';
 
-const codes = [...Object.keys(API_ERRORS), ...ALARM_CODES_IN_ANSWERS] as [ResponseCode, ...ResponseCode[]];
+const codes = [...Object.keys(API_ERRORS), ...ALARM_CODES_IN_ANSWERS, ...Object.keys(LATCH_RESET_ERRORS)] as [ResponseCode, ...ResponseCode[]];
 
 /** The one error body of every route. */
 export const ErrorBodySchema = z
