@@ -85,6 +85,21 @@ describe('npm start (embedded stack)', () => {
       what: 'second level',
       timeoutMs: 60_000,
     });
+    // Once the gas is gone the alarm is latched; an operator's reset through the API (decided by the
+    // rules worker that holds the latch) closes it.
+    const latched = await waitFor(
+      async () =>
+        (await db2.query(`SELECT id FROM alarms WHERE rule_id = 'demo-gas-gd-203-lel' AND open AND state = 'latched'`)).rows[0] as { id: string } | undefined,
+      { what: 'latched alarm', timeoutMs: 60_000 },
+    );
+    const apiUrl2 = /API\s+(http:\/\/\S+)\/api\/v1/.exec(again.output())?.[1];
+    const reset = await fetch(`${apiUrl2}/api/v1/alarms/${encodeURIComponent(latched.id)}/reset`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'smoke test: gas gone' }),
+    });
+    expect(reset.status).toBe(200);
+    expect((await db2.query(`SELECT open, state FROM alarms WHERE id = $1`, [latched.id])).rows[0]).toEqual({ open: false, state: 'normal' });
     await db2.end();
     expect(await again.kill('SIGTERM')).toBe(0);
   }, 240_000);

@@ -135,6 +135,9 @@ export function createStandalone(config: Config, log: Logger, env: Record<string
       const live = createLiveStream({ redis: connection, prefix: config.queue.prefix, pool: db, log });
       cleanups.unshift(() => live.close());
 
+      const resetRedis = createRedis(r.url, { onError: (err) => log.warn({ err }, 'redis connection error') });
+      cleanups.unshift(() => resetRedis.quit());
+
       // API (and its OpenAPI page at /docs).
       const api = createApi({
         pool: db,
@@ -143,6 +146,8 @@ export function createStandalone(config: Config, log: Logger, env: Record<string
         liveStream: live,
         publishEvents: (events) => publishEvents(queues, connection, config.queue.prefix, events),
         dispatchSecrets: secrets,
+        // Latch resets run as partition jobs, ordered with evaluation, on a connection of their own.
+        latchReset: { connection: resetRedis, prefix: config.queue.prefix, partitions: config.queue.partitions },
         config: { host: config.api.host, port: config.api.port },
         readiness: { broker: async () => (ing.brokerConnections() > 0 ? true : Promise.reject(new Error('broker not connected'))) },
       });
