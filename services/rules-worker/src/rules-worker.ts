@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Pool } from '@hazardwatch/db';
 import { type Logger, once, runAll } from '@hazardwatch/observability';
 import { QueueNames, type Redis } from '@hazardwatch/queue';
@@ -27,6 +28,8 @@ export type RulesWorkerDeps = {
   tickLagMs?: number;
   /** BullMQ lock of an active job; a dead worker's job is taken over after it runs out (default 10 s). */
   lockDurationMs?: number;
+  /** This pool member's name, recorded on every job it processes (default: host and pid). */
+  workerName?: string;
   /** How often stalled jobs (of dead workers) are looked for (default 5 s). */
   stalledIntervalMs?: number;
   /** How often cached rule versions are compared with the database (default 30 s). */
@@ -55,6 +58,7 @@ export function createRulesWorker(deps: RulesWorkerDeps): RulesWorker {
   const metrics = rulesWorkerMetrics();
   const partitions = deps.servePartitions ?? Array.from({ length: deps.partitions }, (_, n) => n);
   const abort = new AbortController();
+  const workerName = deps.workerName ?? `${hostname()}:${process.pid}`;
   const verified = new Map<number, Map<string, number>>();
   const cache = new RuleCache({
     pool: deps.pool,
@@ -130,6 +134,8 @@ export function createRulesWorker(deps: RulesWorkerDeps): RulesWorker {
           connection: conn,
           prefix: deps.prefix,
           concurrency: 1,
+          // Recorded on each job as `processedBy`: which member of the pool evaluated it.
+          name: workerName,
           lockDuration: deps.lockDurationMs ?? 10_000,
           stalledInterval: deps.stalledIntervalMs ?? 5_000,
           // A job is only ever "stalled" because its worker died; give it back every time rather
