@@ -1,0 +1,527 @@
+/**
+ * `npm run bench -- rules` (once registered in tests/bench/run.ts SUITES as
+ * `rules: rulesSuiteMain`), or directly:
+ * `node --conditions=hazardwatch-source --import tsx tests/bench/rules.ts [options]`.
+ *
+ * (a) Engine: `benchEngine()` of @hazardwatch/rules on this thread (one core): evaluations/s
+ *     for threshold and interlock rules, state carried from call to call, no I/O.
+ * (b) Pipeline: a probe gas detector crosses its threshold `crossings` times (and returns
+ *     below it in between) through the real path: MQTT publish (QoS 1) → own Mosquitto →
+ *     ingest process → PostgreSQL + evaluation queue (Redis) → rules-worker process →
+ *     alarm_events committed → published on the live channel. Meanwhile a background dense load
+ *     (8 channels per message, generated load site) is published at `--background-rate`
+ *     messages/s by its own process, with `--background-rules` threshold rules on load points
+ *     that never cross, so the worker evaluates the background readings too.
+ *
+ *     One crossing at a time (the next is published after the previous event arrived and
+ *     `--gap-ms` passed). Latency of crossing i, measured two ways on one clock (same machine):
+ *       - to commit: alarm_events.recorded_at (now() of the worker's transaction: its start,
+ *         so a lower bound of the commit) − the wall-clock time just before the publish;
+ *       - to live: arrival of the event on the Redis live channel (`<prefix>:live`, published by
+ *         the worker after the commit) in this process − the same publish time: an upper bound
+ *         of the commit, including one Redis pub/sub hop.
+ *     Raises (value 80 > setpoint 50) and clears (value 0, below setpoint − deadband) are
+ *     both transitions; the summary gives raises, clears and both.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { AlarmEvent, RuleDocumentInput, SiteFile } from '@hazardwatch/contracts';
+import { topicFor } from '@hazardwatch/contracts';
+import { applySiteFile, createRule } from '@hazardwatch/db';
+import { createRedis, liveChannel, partitionOf, sourceKey } from '@hazardwatch/queue';
+import { benchEngine } from '@hazardwatch/rules';
+import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
+import { createTestDatabase, dropRedisPrefix, startMosquitto, testRedisPrefix, testRedisUrl, uniqueToken, waitFor } from '@hazardwatch/testkit';
+import mqtt from 'mqtt';
+import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
+import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
+
+export interface RulesSuiteOptions {
+  /** Skip (a) or (b). */
+  engine: boolean;
+  pipeline: boolean;
+  /** Time per engine workload (ms). */
+  engineMs: number;
+  crossings: number;
+  /** Background dense load in messages/s (8 readings each); 0 = none. */
+  backgroundRate: number;
+  backgroundDevices: number;
+  backgroundChannels: number;
+  /** Threshold rules on background points (never crossing). */
+  backgroundRules: number;
+  /** `own`: the probe is on its own hazard source (own partition unless hashed together); `load`: on the load site's hazard source, the partition the whole background load goes to. */
+  probeSource: 'own' | 'load';
+  partitions: number;
+  /** Rules-worker processes. */
+  workers: number;
+  /** Pause after an event arrived before the next publish. */
+  gapMs: number;
+  /** Background load before the first measured crossing. */
+  warmupS: number;
+  /** INGEST_BATCH_MAX_WAIT_MS of the ingest process (its default 50). */
+  batchWaitMs: number;
+  out: string | undefined;
+  label: string | undefined;
+}
+
+export const RULES_DEFAULTS: RulesSuiteOptions = {
+  engine: true,
+  pipeline: true,
+  engineMs: 2000,
+  crossings: 200,
+  backgroundRate: 2300,
+  backgroundDevices: 10_000,
+  backgroundChannels: 8,
+  backgroundRules: 1000,
+  probeSource: 'own',
+  partitions: 16,
+  workers: 1,
+  gapMs: 100,
+  warmupS: 15,
+  batchWaitMs: 50,
+  out: undefined,
+  label: undefined,
+};
+
+export const RULES_USAGE = `usage: node --conditions=hazardwatch-source --import tsx tests/bench/rules.ts [options]
+  --engine-only | --pipeline-only
+  --engine-ms MS              time per engine workload (default ${RULES_DEFAULTS.engineMs})
+  --crossings N               measured threshold crossings (default ${RULES_DEFAULTS.crossings}; each also returns to normal)
+  --background-rate N         background dense messages/s, 8 readings each; 0 = none (default ${RULES_DEFAULTS.backgroundRate})
+  --background-devices N      (default ${RULES_DEFAULTS.backgroundDevices})
+  --background-rules N        never-crossing threshold rules on background points (default ${RULES_DEFAULTS.backgroundRules})
+  --probe-source own|load     probe on its own hazard source or on the loaded one (default own)
+  --partitions N              EVAL_PARTITIONS (default ${RULES_DEFAULTS.partitions})
+  --workers N                 rules-worker processes (default ${RULES_DEFAULTS.workers})
+  --gap-ms MS                 pause between crossings (default ${RULES_DEFAULTS.gapMs})
+  --warmup S                  background load before measuring (default ${RULES_DEFAULTS.warmupS})
+  --batch-wait-ms MS          INGEST_BATCH_MAX_WAIT_MS (default ${RULES_DEFAULTS.batchWaitMs}, ingest's default)
+  --out FILE  --label TEXT
+`;
+
+export interface EngineFigure {
+  name: string;
+  evaluationsPerSec: number;
+  readingsPerSec: number;
+  calls: number;
+  elapsedMs: number;
+}
+
+export interface PipelineResult {
+  probe: { hazardSourceId: string; partition: number; loadPartition: number; samePartitionAsLoad: boolean };
+  measured: number;
+  timeouts: number;
+  toCommit: { raise: LatencyStats; clear: LatencyStats; all: LatencyStats };
+  toLive: { raise: LatencyStats; clear: LatencyStats; all: LatencyStats };
+  background: {
+    offeredMsgPerS: number;
+    /** Publisher's acknowledged messages/s over the measured window. */
+    ackedMsgPerS: number | null;
+    /** Background readings stored (by their timestamps) per second over the measured window. */
+    storedReadingsPerS: number;
+    rules: number;
+    devices: number;
+    channels: number;
+  };
+  windowS: number;
+  cpu: { seconds: number; machineBusyCores: number; cores: Record<string, number | null> };
+  loadavgBefore: number;
+  loadavgAfter: number;
+}
+
+export interface RulesSuiteResult {
+  suite: 'rules';
+  label: string | undefined;
+  startedAt: string;
+  host: ReturnType<typeof hostInfo>;
+  options: RulesSuiteOptions;
+  engine?: { figures: EngineFigure[]; loadavgBefore: number; loadavgAfter: number; targetThresholdPerCore: number };
+  pipeline?: PipelineResult;
+  file?: string;
+}
+
+const PROBE = { enterpriseId: 'hw-bench-probe', hazardSourceId: 'hs-bench-probe', deviceId: 'probe-gd-1', channel: 'lel', ruleId: 'bench-probe-gas' };
+
+function probeSite(): SiteFile {
+  return {
+    version: 1,
+    enterprise: { id: PROBE.enterpriseId, name: 'hazardwatch bench probe', regionCode: '370321' },
+    hazardSources: [{ id: PROBE.hazardSourceId, name: 'bench probe unit', kind: 'process_unit', chemicals: [], peopleWithin500m: 0 }],
+    devices: [
+      {
+        id: PROBE.deviceId,
+        hazardSourceId: PROBE.hazardSourceId,
+        points: [{ channel: PROBE.channel, kind: 'combustible_gas', unit: '%LEL', rangeMin: 0, rangeMax: 100, expectedIntervalS: 1 }],
+      },
+    ],
+    vehicles: [],
+    geofences: [],
+  } as SiteFile;
+}
+
+function loadSiteWithProbe(o: RulesSuiteOptions): SiteFile {
+  const site = buildLoadSite({ devices: o.backgroundDevices, channels: o.backgroundChannels, rateHz: Math.max(1e-6, o.backgroundRate / o.backgroundDevices) });
+  if (o.probeSource === 'load') {
+    site.devices.push({
+      id: PROBE.deviceId,
+      hazardSourceId: LOAD_SITE_IDS.hazardSourceId,
+      points: [{ channel: PROBE.channel, kind: 'combustible_gas', unit: '%LEL', rangeMin: 0, rangeMax: 100, expectedIntervalS: 1 }],
+    } as SiteFile['devices'][number]);
+  }
+  return site;
+}
+
+function runEngine(o: RulesSuiteOptions): NonNullable<RulesSuiteResult['engine']> {
+  const loadavgBefore = load1();
+  const figures = benchEngine({ minMs: o.engineMs });
+  return { figures, loadavgBefore, loadavgAfter: load1(), targetThresholdPerCore: 1_000_000 };
+}
+
+async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
+  const db = await createTestDatabase({ timescale: 'off' });
+  const broker = await startMosquitto();
+  const prefix = testRedisPrefix();
+  const topicPrefix = `b${uniqueToken()}/`;
+  const sub = createRedis(testRedisUrl());
+  const procs: ServiceProcess[] = [];
+  let publisher: ChildProcess | undefined;
+  const probeClient = await mqtt.connectAsync(broker.url, { clean: true, clientId: `hwbench-probe-${uniqueToken()}` });
+  try {
+    const load = await applySiteFile(db.pool, loadSiteWithProbe(o));
+    const own = o.probeSource === 'own' ? await applySiteFile(db.pool, probeSite()) : load;
+    const probePoint = own.pointIds[`${PROBE.deviceId}.${PROBE.channel}`];
+    if (probePoint === undefined) throw new Error('probe point not registered');
+    const probeEnterprise = o.probeSource === 'own' ? PROBE.enterpriseId : LOAD_SITE_IDS.enterpriseId;
+    const probeSource = o.probeSource === 'own' ? PROBE.hazardSourceId : LOAD_SITE_IDS.hazardSourceId;
+    const probeRule: RuleDocumentInput = {
+      id: PROBE.ruleId,
+      version: 1,
+      enterpriseId: probeEnterprise,
+      hazardSourceId: probeSource,
+      name: 'bench probe gas',
+      kind: 'threshold',
+      category: 'process',
+      pointId: probePoint,
+      deadband: 2,
+      levels: [{ name: 'FIRST', colour: 'orange', side: 'high', setpoint: 50 }],
+    };
+    await createRule(db.pool, probeRule, { by: 'bench' });
+    for (let i = 0; i < Math.min(o.backgroundRules, o.backgroundDevices); i++) {
+      const pointId = load.pointIds[`${loadDeviceId(i)}.${LOAD_SITE_IDS.channelPrefix}0`];
+      if (pointId === undefined) continue;
+      await createRule(
+        db.pool,
+        {
+          id: `bench-bg-${i}`,
+          version: 1,
+          enterpriseId: LOAD_SITE_IDS.enterpriseId,
+          hazardSourceId: LOAD_SITE_IDS.hazardSourceId,
+          name: `bench background ${i}`,
+          kind: 'threshold',
+          category: 'process',
+          pointId,
+          deadband: 5,
+          levels: [{ name: 'H', colour: 'yellow', side: 'high', setpoint: 950 }],
+        } satisfies RuleDocumentInput,
+        { by: 'bench' },
+      );
+    }
+
+    // Events of the probe rule, as they arrive on the live channel.
+    const arrivals = new Map<string, { at: number; event: AlarmEvent }>();
+    let waiter: { type: string; resolve: (e: { at: number; event: AlarmEvent }) => void } | undefined;
+    await sub.subscribe(liveChannel(prefix));
+    sub.on('message', (_ch: string, msg: string) => {
+      const at = Date.now();
+      const event = JSON.parse(msg) as AlarmEvent;
+      if (event.ruleId !== PROBE.ruleId) return;
+      arrivals.set(event.id, { at, event });
+      if (waiter && event.type === waiter.type) {
+        const w = waiter;
+        waiter = undefined;
+        w.resolve({ at, event });
+      }
+    });
+
+    const common = { DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), QUEUE_PREFIX: prefix, EVAL_PARTITIONS: String(o.partitions), LOG_LEVEL: 'info' };
+    const ingest = spawnService('services/ingest/src/main.ts', {
+      ...common,
+      MQTT_URL: broker.url,
+      MQTT_TOPIC_PREFIX: topicPrefix,
+      INGEST_CLIENT_ID: `bench-${uniqueToken()}`,
+      INGEST_BATCH_MAX_WAIT_MS: String(o.batchWaitMs),
+    });
+    procs.push(ingest);
+    await waitFor(() => ingest.output().includes('ingest running') || ingest.proc.exitCode !== null, { what: 'ingest up', timeoutMs: 60_000 });
+    if (ingest.proc.exitCode !== null) throw new Error(`ingest exited: ${ingest.output()}`);
+    const workers = Array.from({ length: o.workers }, () => spawnService('services/rules-worker/src/main.ts', common));
+    procs.push(...workers);
+    for (const w of workers) {
+      await waitFor(() => w.output().includes('rules worker running') || w.proc.exitCode !== null, { what: 'rules worker up', timeoutMs: 60_000 });
+      if (w.proc.exitCode !== null) throw new Error(`rules worker exited: ${w.output()}`);
+    }
+
+    const topic = topicFor(probeEnterprise, PROBE.deviceId, 'telemetry', topicPrefix);
+    let seq = 0;
+    let lastTs = 0;
+    /** Publishes one probe reading; resolves with the wall-clock time just before the publish. */
+    const publishProbe = async (value: number): Promise<number> => {
+      const t = Date.now();
+      const ts = Math.max(t, lastTs + 1);
+      lastTs = ts;
+      await probeClient.publishAsync(topic, JSON.stringify({ ts, seq: seq++, values: { [PROBE.channel]: value } }), { qos: 1 });
+      return t;
+    };
+    const crossing = async (value: number, type: 'raised' | 'returned_to_normal', timeoutMs: number) => {
+      const got = new Promise<{ at: number; event: AlarmEvent } | null>((resolve) => {
+        const timer = setTimeout(() => {
+          waiter = undefined;
+          resolve(null);
+        }, timeoutMs);
+        waiter = {
+          type,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        };
+      });
+      const publishedAt = await publishProbe(value);
+      return { publishedAt, arrival: await got };
+    };
+
+    // Ingest's shared subscription and the worker's queues are warm once one crossing went through.
+    const first = await crossing(80, 'raised', 30_000);
+    if (!first.arrival) throw new Error(`the probe's first crossing raised nothing within 30 s\ningest:\n${ingest.output()}\nworker:\n${workers[0]?.output()}`);
+    await crossing(0, 'returned_to_normal', 30_000);
+
+    if (o.backgroundRate > 0) {
+      publisher = spawn(
+        process.execPath,
+        [
+          '--conditions=hazardwatch-source',
+          '--import',
+          'tsx',
+          join(ROOT, 'tests/bench/suites-support/dense-publisher.ts'),
+          '--url',
+          broker.url,
+          '--topic-prefix',
+          topicPrefix,
+          '--devices',
+          String(o.backgroundDevices),
+          '--channels',
+          String(o.backgroundChannels),
+          '--rate',
+          String(o.backgroundRate),
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+    }
+    let pubLast: { elapsedMs: number; acked: number } | undefined;
+    let pubBuf = '';
+    publisher?.stdout?.on('data', (b: Buffer) => {
+      pubBuf += b.toString();
+      const lines = pubBuf.split('\n');
+      pubBuf = lines.pop() ?? '';
+      for (const l of lines) {
+        try {
+          const m = JSON.parse(l) as { event: string; elapsedMs: number; acked: number };
+          if (m.event === 'progress' || m.event === 'done') pubLast = m;
+        } catch {}
+      }
+    });
+    await new Promise((r) => setTimeout(r, o.warmupS * 1000));
+
+    const loadavgBefore = load1();
+    const cpu = new CpuWindow({
+      ingest: ingest.proc.pid,
+      ...Object.fromEntries(workers.map((w, i) => [`rules-worker${o.workers > 1 ? ` ${i}` : ''}`, w.proc.pid])),
+      publisher: publisher?.pid,
+      bench: process.pid,
+    });
+    const pubStart = pubLast ? { ...pubLast } : undefined;
+    const windowStart = Date.now();
+    const samples: Array<{ type: 'raised' | 'returned_to_normal'; publishedAt: number; eventId: string | null; liveAt: number | null }> = [];
+    for (let i = 0; i < o.crossings; i++) {
+      for (const [value, type] of [
+        [80, 'raised'],
+        [0, 'returned_to_normal'],
+      ] as const) {
+        const r = await crossing(value, type, 10_000);
+        samples.push({ type, publishedAt: r.publishedAt, eventId: r.arrival?.event.id ?? null, liveAt: r.arrival?.at ?? null });
+        await new Promise((res) => setTimeout(res, o.gapMs));
+        if (!r.arrival) break;
+      }
+    }
+    const windowEnd = Date.now();
+    const cpuUse = cpu.end();
+    const pubEnd = pubLast ? { ...pubLast } : undefined;
+    const loadavgAfter = load1();
+    publisher?.kill('SIGTERM');
+
+    const rec = await db.pool.query<{ id: string; recorded_ms: number }>(
+      `SELECT id, (extract(epoch FROM recorded_at) * 1000)::float8 AS recorded_ms FROM alarm_events WHERE rule_id = $1`,
+      [PROBE.ruleId],
+    );
+    const recordedAt = new Map(rec.rows.map((r) => [r.id, r.recorded_ms]));
+    const stored = await db.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM readings WHERE point_id <> $1 AND time >= to_timestamp($2 / 1000.0) AND time < to_timestamp($3 / 1000.0)`,
+      [probePoint, windowStart, windowEnd],
+    );
+    const windowS = (windowEnd - windowStart) / 1000;
+    const ok = samples.filter((s) => s.eventId !== null && s.liveAt !== null);
+    const commitOf = (s: (typeof ok)[number]) => (recordedAt.get(s.eventId as string) ?? Number.NaN) - s.publishedAt;
+    const liveOf = (s: (typeof ok)[number]) => (s.liveAt as number) - s.publishedAt;
+    const by = (t: string | null, f: (s: (typeof ok)[number]) => number) => latencyStats(ok.filter((s) => t === null || s.type === t).map(f));
+    const loadPartition = partitionOf(sourceKey(LOAD_SITE_IDS.hazardSourceId), o.partitions);
+    const probePartition = partitionOf(sourceKey(probeSource), o.partitions);
+    return {
+      probe: { hazardSourceId: probeSource, partition: probePartition, loadPartition, samePartitionAsLoad: probePartition === loadPartition },
+      measured: ok.length,
+      timeouts: samples.length - ok.length,
+      toCommit: { raise: by('raised', commitOf), clear: by('returned_to_normal', commitOf), all: by(null, commitOf) },
+      toLive: { raise: by('raised', liveOf), clear: by('returned_to_normal', liveOf), all: by(null, liveOf) },
+      background: {
+        offeredMsgPerS: o.backgroundRate,
+        ackedMsgPerS:
+          pubStart && pubEnd && pubEnd.elapsedMs > pubStart.elapsedMs
+            ? Math.round(((pubEnd.acked - pubStart.acked) * 1000) / (pubEnd.elapsedMs - pubStart.elapsedMs))
+            : null,
+        storedReadingsPerS: Math.round(Number(stored.rows[0]?.n ?? 0) / windowS),
+        rules: Math.min(o.backgroundRules, o.backgroundDevices),
+        devices: o.backgroundDevices,
+        channels: o.backgroundChannels,
+      },
+      windowS: Math.round(windowS * 10) / 10,
+      cpu: cpuUse,
+      loadavgBefore,
+      loadavgAfter,
+    };
+  } finally {
+    publisher?.kill('SIGTERM');
+    await probeClient.endAsync().catch(() => undefined);
+    for (const p of procs) await p.kill('SIGTERM').catch(() => undefined);
+    sub.disconnect();
+    await dropRedisPrefix(prefix).catch(() => undefined);
+    await broker.dispose().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+  }
+}
+
+export function formatRulesResult(r: RulesSuiteResult): string {
+  const parts: string[] = [`rules bench — ${r.host.cpus} × ${r.host.cpuModel}, node ${r.host.node}${r.label ? ` — ${r.label}` : ''}`];
+  if (r.engine) {
+    parts.push(
+      `\n(a) engine, one thread (load average ${r.engine.loadavgBefore} → ${r.engine.loadavgAfter}); target ≥ 1,000,000 threshold evaluations/s/core`,
+      table(
+        ['workload', 'evaluations/s', 'readings/s', 'calls', 'ms'],
+        r.engine.figures.map((f) => [f.name, int(f.evaluationsPerSec), int(f.readingsPerSec), int(f.calls), String(f.elapsedMs)]),
+      ),
+    );
+  }
+  const p = r.pipeline;
+  if (p) {
+    const row = (name: string, s: LatencyStats) => [name, String(s.n), fmt(s.p50Ms), fmt(s.p90Ms), fmt(s.p99Ms), fmt(s.maxMs)];
+    parts.push(
+      `\n(b) pipeline: MQTT publish → alarm event; ${p.measured} transitions measured (${p.timeouts} timed out) over ${p.windowS} s; target p99 ≤ 100 ms to the committed event`,
+      `background: ${int(p.background.offeredMsgPerS)} msg/s offered × ${p.background.channels} channels (acked ${p.background.ackedMsgPerS === null ? '-' : int(p.background.ackedMsgPerS)} msg/s, stored ${int(p.background.storedReadingsPerS)} readings/s), ${p.background.devices} devices, ${p.background.rules} background rules`,
+      `probe on ${p.probe.hazardSourceId}: partition ${p.probe.partition} (background load: partition ${p.probe.loadPartition})`,
+      table(
+        ['latency (ms)', 'n', 'p50', 'p90', 'p99', 'max'],
+        [
+          row('to commit (recorded_at), raise', p.toCommit.raise),
+          row('to commit (recorded_at), clear', p.toCommit.clear),
+          row('to commit (recorded_at), all', p.toCommit.all),
+          row('to live channel, raise', p.toLive.raise),
+          row('to live channel, clear', p.toLive.clear),
+          row('to live channel, all', p.toLive.all),
+        ],
+      ),
+      `CPU over the window (cores): ${Object.entries(p.cpu.cores)
+        .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+        .join(', ')}; machine busy ${fmt(p.cpu.machineBusyCores, 2)} of ${r.host.cpus}; load average ${p.loadavgBefore} → ${p.loadavgAfter}`,
+    );
+  }
+  if (r.file) parts.push(`\nresults: ${r.file}`);
+  return `${parts.join('\n')}\n`;
+}
+
+export async function runRulesSuite(opts: Partial<RulesSuiteOptions> = {}): Promise<RulesSuiteResult> {
+  const o: RulesSuiteOptions = { ...RULES_DEFAULTS, ...opts };
+  const result: RulesSuiteResult = { suite: 'rules', label: o.label, startedAt: new Date().toISOString(), host: hostInfo(), options: o };
+  if (o.engine) result.engine = runEngine(o);
+  if (o.pipeline) result.pipeline = await runPipeline(o);
+  result.file = await writeResults('rules', result, o.out);
+  process.stdout.write(formatRulesResult(result));
+  return result;
+}
+
+export function parseRulesArgs(argv: string[]): Partial<RulesSuiteOptions> | 'help' {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      'engine-only': { type: 'boolean' },
+      'pipeline-only': { type: 'boolean' },
+      'engine-ms': { type: 'string' },
+      crossings: { type: 'string' },
+      'background-rate': { type: 'string' },
+      'background-devices': { type: 'string' },
+      'background-rules': { type: 'string' },
+      'probe-source': { type: 'string' },
+      partitions: { type: 'string' },
+      workers: { type: 'string' },
+      'gap-ms': { type: 'string' },
+      warmup: { type: 'string' },
+      'batch-wait-ms': { type: 'string' },
+      out: { type: 'string' },
+      label: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (v.help) return 'help';
+  const num = (s: string | undefined, flag: string): number | undefined => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag}: '${s}' is not a number ≥ 0`);
+    return n;
+  };
+  const o: Partial<RulesSuiteOptions> = {};
+  if (v['engine-only']) o.pipeline = false;
+  if (v['pipeline-only']) o.engine = false;
+  const set = <K extends keyof RulesSuiteOptions>(k: K, x: RulesSuiteOptions[K] | undefined) => {
+    if (x !== undefined) o[k] = x;
+  };
+  set('engineMs', num(v['engine-ms'], 'engine-ms'));
+  set('crossings', num(v.crossings, 'crossings'));
+  set('backgroundRate', num(v['background-rate'], 'background-rate'));
+  set('backgroundDevices', num(v['background-devices'], 'background-devices'));
+  set('backgroundRules', num(v['background-rules'], 'background-rules'));
+  set('partitions', num(v.partitions, 'partitions'));
+  set('workers', num(v.workers, 'workers'));
+  set('gapMs', num(v['gap-ms'], 'gap-ms'));
+  set('warmupS', num(v.warmup, 'warmup'));
+  set('batchWaitMs', num(v['batch-wait-ms'], 'batch-wait-ms'));
+  if (v['probe-source'] !== undefined) {
+    if (v['probe-source'] !== 'own' && v['probe-source'] !== 'load') throw new Error('--probe-source: own or load');
+    o.probeSource = v['probe-source'];
+  }
+  set('out', v.out);
+  set('label', v.label);
+  return o;
+}
+
+/** Entry for tests/bench/run.ts (argv after the suite name): resolves with the exit code. */
+export async function rulesSuiteMain(argv: string[]): Promise<number> {
+  const o = parseRulesArgs(argv);
+  if (o === 'help') {
+    process.stdout.write(RULES_USAGE);
+    return 0;
+  }
+  const r = await runRulesSuite(o);
+  return r.pipeline && r.pipeline.timeouts > 0 ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await rulesSuiteMain(process.argv.slice(2));
