@@ -35,6 +35,7 @@ import { benchEngine } from '@hazardwatch/rules';
 import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
 import { createTestDatabase, dropRedisPrefix, startMosquitto, testRedisPrefix, testRedisUrl, uniqueToken, waitFor } from '@hazardwatch/testkit';
 import mqtt from 'mqtt';
+import { pendingEvaluateJobs } from '../rules-worker/support.js';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
 import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
 
@@ -62,6 +63,9 @@ export interface RulesSuiteOptions {
   warmupS: number;
   /** INGEST_BATCH_MAX_WAIT_MS of the ingest process (its default 50). */
   batchWaitMs: number;
+  /** A transition not seen within this is a timeout; after `maxTimeouts` of them the run stops (overloaded). */
+  timeoutMs: number;
+  maxTimeouts: number;
   out: string | undefined;
   label: string | undefined;
 }
@@ -81,6 +85,8 @@ export const RULES_DEFAULTS: RulesSuiteOptions = {
   gapMs: 100,
   warmupS: 15,
   batchWaitMs: 50,
+  timeoutMs: 5_000,
+  maxTimeouts: 3,
   out: undefined,
   label: undefined,
 };
@@ -98,6 +104,8 @@ export const RULES_USAGE = `usage: node --conditions=hazardwatch-source --import
   --gap-ms MS                 pause between crossings (default ${RULES_DEFAULTS.gapMs})
   --warmup S                  background load before measuring (default ${RULES_DEFAULTS.warmupS})
   --batch-wait-ms MS          INGEST_BATCH_MAX_WAIT_MS (default ${RULES_DEFAULTS.batchWaitMs}, ingest's default)
+  --timeout-ms MS             a transition slower than this is a timeout (default ${RULES_DEFAULTS.timeoutMs})
+  --max-timeouts N            stop after N timeouts: overloaded (default ${RULES_DEFAULTS.maxTimeouts})
   --out FILE  --label TEXT
 `;
 
@@ -113,6 +121,10 @@ export interface PipelineResult {
   probe: { hazardSourceId: string; partition: number; loadPartition: number; samePartitionAsLoad: boolean };
   measured: number;
   timeouts: number;
+  /** Why the measurement stopped early (overload), or null. */
+  aborted: string | null;
+  /** Backlog when the window ended: age of the newest stored background reading, evaluation jobs not done. */
+  atWindowEnd: { ingestLagMs: number | null; pendingEvaluateJobs: number };
   toCommit: { raise: LatencyStats; clear: LatencyStats; all: LatencyStats };
   toLive: { raise: LatencyStats; clear: LatencyStats; all: LatencyStats };
   background: {
@@ -231,14 +243,15 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
 
     // Events of the probe rule, as they arrive on the live channel.
     const arrivals = new Map<string, { at: number; event: AlarmEvent }>();
-    let waiter: { type: string; resolve: (e: { at: number; event: AlarmEvent }) => void } | undefined;
+    let waiter: { type: string; ts: number; resolve: (e: { at: number; event: AlarmEvent }) => void } | undefined;
     await sub.subscribe(liveChannel(prefix));
     sub.on('message', (_ch: string, msg: string) => {
       const at = Date.now();
       const event = JSON.parse(msg) as AlarmEvent;
       if (event.ruleId !== PROBE.ruleId) return;
       arrivals.set(event.id, { at, event });
-      if (waiter && event.type === waiter.type) {
+      // The event of the reading just published (its `at` is the reading's time), not a late one of an earlier crossing.
+      if (waiter && event.type === waiter.type && event.at === waiter.ts) {
         const w = waiter;
         waiter = undefined;
         w.resolve({ at, event });
@@ -266,15 +279,10 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
     const topic = topicFor(probeEnterprise, PROBE.deviceId, 'telemetry', topicPrefix);
     let seq = 0;
     let lastTs = 0;
-    /** Publishes one probe reading; resolves with the wall-clock time just before the publish. */
-    const publishProbe = async (value: number): Promise<number> => {
-      const t = Date.now();
-      const ts = Math.max(t, lastTs + 1);
-      lastTs = ts;
-      await probeClient.publishAsync(topic, JSON.stringify({ ts, seq: seq++, values: { [PROBE.channel]: value } }), { qos: 1 });
-      return t;
-    };
     const crossing = async (value: number, type: 'raised' | 'returned_to_normal', timeoutMs: number) => {
+      const publishedAt = Date.now();
+      const ts = Math.max(publishedAt, lastTs + 1);
+      lastTs = ts;
       const got = new Promise<{ at: number; event: AlarmEvent } | null>((resolve) => {
         const timer = setTimeout(() => {
           waiter = undefined;
@@ -282,13 +290,14 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
         }, timeoutMs);
         waiter = {
           type,
+          ts,
           resolve: (e) => {
             clearTimeout(timer);
             resolve(e);
           },
         };
       });
-      const publishedAt = await publishProbe(value);
+      await probeClient.publishAsync(topic, JSON.stringify({ ts, seq: seq++, values: { [PROBE.channel]: value } }), { qos: 1 });
       return { publishedAt, arrival: await got };
     };
 
@@ -344,18 +353,32 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
     const pubStart = pubLast ? { ...pubLast } : undefined;
     const windowStart = Date.now();
     const samples: Array<{ type: 'raised' | 'returned_to_normal'; publishedAt: number; eventId: string | null; liveAt: number | null }> = [];
-    for (let i = 0; i < o.crossings; i++) {
+    let timeouts = 0;
+    let aborted: string | null = null;
+    crossings: for (let i = 0; i < o.crossings; i++) {
       for (const [value, type] of [
         [80, 'raised'],
         [0, 'returned_to_normal'],
       ] as const) {
-        const r = await crossing(value, type, 10_000);
+        const r = await crossing(value, type, o.timeoutMs);
         samples.push({ type, publishedAt: r.publishedAt, eventId: r.arrival?.event.id ?? null, liveAt: r.arrival?.at ?? null });
+        if (!r.arrival && ++timeouts >= o.maxTimeouts) {
+          aborted = `${timeouts} transitions took longer than ${o.timeoutMs} ms: the pipeline does not keep up with the background load`;
+          break crossings;
+        }
         await new Promise((res) => setTimeout(res, o.gapMs));
         if (!r.arrival) break;
       }
     }
     const windowEnd = Date.now();
+    // How far behind the pipeline is at the end of the window: ingest (newest stored background reading) and the evaluation queues.
+    const lag = await db.pool.query<{ ms: number | null }>(
+      `SELECT (extract(epoch FROM clock_timestamp()) * 1000 - extract(epoch FROM max(time)) * 1000)::float8 AS ms FROM readings
+        WHERE point_id <> $1 AND time >= to_timestamp($2 / 1000.0)`,
+      [probePoint, windowStart - 60_000],
+    );
+    const queueRedis = createRedis(testRedisUrl());
+    const pendingJobs = await pendingEvaluateJobs(queueRedis, prefix, o.partitions).finally(() => queueRedis.disconnect());
     const cpuUse = cpu.end();
     const pubEnd = pubLast ? { ...pubLast } : undefined;
     const loadavgAfter = load1();
@@ -381,6 +404,11 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
       probe: { hazardSourceId: probeSource, partition: probePartition, loadPartition, samePartitionAsLoad: probePartition === loadPartition },
       measured: ok.length,
       timeouts: samples.length - ok.length,
+      aborted,
+      atWindowEnd: {
+        ingestLagMs: lag.rows[0]?.ms === null || lag.rows[0]?.ms === undefined ? null : Math.round(lag.rows[0].ms),
+        pendingEvaluateJobs: pendingJobs,
+      },
       toCommit: { raise: by('raised', commitOf), clear: by('returned_to_normal', commitOf), all: by(null, commitOf) },
       toLive: { raise: by('raised', liveOf), clear: by('returned_to_normal', liveOf), all: by(null, liveOf) },
       background: {
@@ -427,6 +455,8 @@ export function formatRulesResult(r: RulesSuiteResult): string {
     parts.push(
       `\n(b) pipeline: MQTT publish → alarm event; ${p.measured} transitions measured (${p.timeouts} timed out) over ${p.windowS} s; target p99 ≤ 100 ms to the committed event`,
       `background: ${int(p.background.offeredMsgPerS)} msg/s offered × ${p.background.channels} channels (acked ${p.background.ackedMsgPerS === null ? '-' : int(p.background.ackedMsgPerS)} msg/s, stored ${int(p.background.storedReadingsPerS)} readings/s), ${p.background.devices} devices, ${p.background.rules} background rules`,
+      ...(p.aborted ? [`STOPPED EARLY: ${p.aborted}`] : []),
+      `at the end of the window: newest background reading ${p.atWindowEnd.ingestLagMs ?? '-'} ms old, ${p.atWindowEnd.pendingEvaluateJobs} evaluation jobs pending`,
       `probe on ${p.probe.hazardSourceId}: partition ${p.probe.partition} (background load: partition ${p.probe.loadPartition})`,
       table(
         ['latency (ms)', 'n', 'p50', 'p90', 'p99', 'max'],
@@ -475,6 +505,8 @@ export function parseRulesArgs(argv: string[]): Partial<RulesSuiteOptions> | 'he
       'gap-ms': { type: 'string' },
       warmup: { type: 'string' },
       'batch-wait-ms': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'max-timeouts': { type: 'string' },
       out: { type: 'string' },
       label: { type: 'string' },
       help: { type: 'boolean' },
@@ -504,6 +536,8 @@ export function parseRulesArgs(argv: string[]): Partial<RulesSuiteOptions> | 'he
   set('gapMs', num(v['gap-ms'], 'gap-ms'));
   set('warmupS', num(v.warmup, 'warmup'));
   set('batchWaitMs', num(v['batch-wait-ms'], 'batch-wait-ms'));
+  set('timeoutMs', num(v['timeout-ms'], 'timeout-ms'));
+  set('maxTimeouts', num(v['max-timeouts'], 'max-timeouts'));
   if (v['probe-source'] !== undefined) {
     if (v['probe-source'] !== 'own' && v['probe-source'] !== 'load') throw new Error('--probe-source: own or load');
     o.probeSource = v['probe-source'];

@@ -1,0 +1,335 @@
+/**
+ * `npm run bench -- api` (once registered in tests/bench/run.ts SUITES as `api: apiSuiteMain`),
+ * or directly: `node --conditions=hazardwatch-source --import tsx tests/bench/api.ts [options]`.
+ *
+ * Two telemetry reads of issue 7, each on an own database of the local PostgreSQL
+ * (TEST_DATABASE_URL, default 127.0.0.1:5432) and, when TEST_TIMESCALE_URL is set, of that
+ * TimescaleDB server too:
+ *   - latest value of every point of an enterprise with `--points` points (10,000);
+ *   - a 24-hour chart of one point at 1-minute buckets, over `--days` days (30) of 1 Hz data.
+ * Each is timed through the real HTTP API (buildApp, listening on 127.0.0.1 port 0, an admin
+ * key from ensureAdminKey, keep-alive fetch, body read completely) and as the bare query
+ * function the route calls (latestOfPoints / readingSeries; also latestReadings, the narrow
+ * per-point query), so the HTTP and serialisation overhead is visible. Requests are sequential
+ * (one at a time), after `--warmup` unmeasured ones.
+ *
+ * Data: the generated load site (points / 8 devices × 8 channels); one row per point at
+ * "now" (the latest values), plus `--days` × 86,400 rows at 1 s for the chart point, loaded with
+ * INSERT … SELECT generate_series, then VACUUM ANALYZE; on TimescaleDB the continuous aggregate
+ * readings_1m is refreshed over the whole range before measuring. Load times are reported.
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { buildApp, ensureAdminKey } from '@hazardwatch/api';
+import { applySiteFile, latestOfPoints, latestReadings, type Pool, readingSeries } from '@hazardwatch/db';
+import { createLogger } from '@hazardwatch/observability';
+import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
+import { adminDatabaseUrl, createTestDatabase } from '@hazardwatch/testkit';
+import { fmt, hostInfo, int, type LatencyStats, latencyStats, load1, table, writeResults } from './suites-support/common.js';
+
+export interface ApiSuiteOptions {
+  points: number;
+  days: number;
+  requests: number;
+  warmup: number;
+  /** Which servers: plain (TEST_DATABASE_URL or local 5432), timescale (TEST_TIMESCALE_URL), or both when that is set. */
+  backends: Array<'plain' | 'timescale'>;
+  /** Keep the databases (their names are printed) instead of dropping them. */
+  keep: boolean;
+  out: string | undefined;
+  label: string | undefined;
+}
+
+export const API_DEFAULTS: ApiSuiteOptions = {
+  points: 10_000,
+  days: 30,
+  requests: 100,
+  warmup: 10,
+  backends: process.env.TEST_TIMESCALE_URL ? ['plain', 'timescale'] : ['plain'],
+  keep: false,
+  out: undefined,
+  label: undefined,
+};
+
+export const API_USAGE = `usage: node --conditions=hazardwatch-source --import tsx tests/bench/api.ts [options]
+  --points N        points of the enterprise read by "latest" (default ${API_DEFAULTS.points}; a multiple of 8)
+  --days N          days of 1 Hz data of the chart point (default ${API_DEFAULTS.days})
+  --requests N      measured requests per case (default ${API_DEFAULTS.requests})
+  --warmup N        unmeasured requests before (default ${API_DEFAULTS.warmup})
+  --backend plain|timescale|both   (default: both when TEST_TIMESCALE_URL is set, else plain)
+  --keep            keep the databases
+  --out FILE  --label TEXT
+`;
+
+export interface CaseResult {
+  name: string;
+  path: 'http' | 'query';
+  target: string;
+  latency: LatencyStats;
+  /** Items in one answer (points or buckets). */
+  items: number;
+  /** HTTP only: response body bytes. */
+  bytes?: number;
+}
+
+export interface BackendResult {
+  backend: 'plain' | 'timescale';
+  server: string;
+  database: string;
+  serverVersion: string;
+  timescaleVersion: string | null;
+  load: {
+    registryMs: number;
+    latestRowsMs: number;
+    seriesRows: number;
+    seriesMs: number;
+    vacuumAnalyzeMs: number;
+    /** TimescaleDB only: refresh_continuous_aggregate of readings_1m (and readings_1h) over the whole range. */
+    refreshAggregateMs: number | null;
+    tableSize: string;
+  };
+  cases: CaseResult[];
+  loadavgBefore: number;
+  loadavgAfter: number;
+}
+
+export interface ApiSuiteResult {
+  suite: 'api';
+  label: string | undefined;
+  startedAt: string;
+  host: ReturnType<typeof hostInfo>;
+  options: ApiSuiteOptions;
+  backends: BackendResult[];
+  file?: string;
+}
+
+const silent = createLogger({ level: 'silent' });
+
+async function timeIt<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t = performance.now();
+  const value = await f();
+  return { ms: Math.round(performance.now() - t), value };
+}
+
+async function measure(
+  o: ApiSuiteOptions,
+  run: () => Promise<{ items: number; bytes?: number }>,
+): Promise<{ latency: LatencyStats; items: number; bytes?: number }> {
+  let last = { items: 0 } as { items: number; bytes?: number };
+  for (let i = 0; i < o.warmup; i++) last = await run();
+  const samples: number[] = [];
+  for (let i = 0; i < o.requests; i++) {
+    const t = performance.now();
+    last = await run();
+    samples.push(performance.now() - t);
+  }
+  return { latency: latencyStats(samples), ...last };
+}
+
+async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): Promise<BackendResult> {
+  const adminUrl = backend === 'plain' ? adminDatabaseUrl() : (process.env.TEST_TIMESCALE_URL as string);
+  const db = await createTestDatabase({ timescale: backend === 'plain' ? 'off' : 'on', adminUrl });
+  if (db.mode !== (backend === 'plain' ? 'plain' : 'timescale')) throw new Error(`${backend}: database migrated in ${db.mode} mode`);
+  const pool: Pool = db.pool;
+  try {
+    const versions = await pool.query<{ v: string; ts: string | null }>(
+      `SELECT current_setting('server_version') AS v, (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS ts`,
+    );
+    const devices = Math.ceil(o.points / 8);
+    const registry = await timeIt(() => applySiteFile(pool, buildLoadSite({ devices, channels: 8, rateHz: 1 })));
+    const chartPoint = registry.value.pointIds[`${loadDeviceId(0)}.${LOAD_SITE_IDS.channelPrefix}0`];
+    if (chartPoint === undefined) throw new Error('chart point not registered');
+    // One fixed "now" (a whole minute) for data and queries: the chart is [now − 24 h, now), 1,440 buckets.
+    const now = Math.floor(Date.now() / 60_000) * 60_000;
+    const latestRows = await timeIt(() =>
+      pool.query(
+        `INSERT INTO readings (time, point_id, value, quality)
+         SELECT to_timestamp($1 / 1000.0) - (1 + id % 10) * INTERVAL '1 second', id, 400 + (id % 200), 0 FROM measuring_points WHERE id <> $2`,
+        [now, chartPoint],
+      ),
+    );
+    const series = await timeIt(() =>
+      pool.query(
+        `INSERT INTO readings (time, point_id, value, quality)
+         SELECT t, $2, 500 + 100 * sin(extract(epoch FROM t) / 600.0), 0
+           FROM generate_series(to_timestamp($1 / 1000.0) - $3 * INTERVAL '1 day', to_timestamp($1 / 1000.0) - INTERVAL '1 second', INTERVAL '1 second') AS t`,
+        [now, chartPoint, o.days],
+      ),
+    );
+    const vacuum = await timeIt(() => pool.query('VACUUM ANALYZE readings'));
+    let refreshAggregateMs: number | null = null;
+    if (backend === 'timescale') {
+      const r = await timeIt(async () => {
+        await pool.query(`CALL refresh_continuous_aggregate('readings_1m', NULL, NULL)`);
+        await pool.query(`CALL refresh_continuous_aggregate('readings_1h', NULL, NULL)`);
+      });
+      refreshAggregateMs = r.ms;
+    }
+    const size = await pool.query<{ s: string }>(
+      backend === 'timescale' ? `SELECT pg_size_pretty(hypertable_size('readings')) AS s` : `SELECT pg_size_pretty(pg_total_relation_size('readings')) AS s`,
+    );
+
+    const pointIds = Object.values(registry.value.pointIds);
+    const from = now - 86_400_000;
+    const to = now;
+    const app = await buildApp({
+      pool,
+      log: silent,
+      // Sequential benchmark requests from one key: lift the per-key limit on expensive queries (120/min by default).
+      config: { port: 0, expensiveQueryLimit: { max: 1_000_000, windowMs: 60_000 } },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/api/v1`;
+    const key = await ensureAdminKey(pool);
+    if (!key) throw new Error('no admin key');
+    const get = async (path: string, count: (body: { items: unknown[] }) => number) => {
+      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key.key}` } });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${text.slice(0, 300)}`);
+      return { items: count(JSON.parse(text)), bytes: Buffer.byteLength(text) };
+    };
+    const loadavgBefore = load1();
+    const cases: CaseResult[] = [];
+    const add = async (name: string, path: 'http' | 'query', target: string, run: () => Promise<{ items: number; bytes?: number }>) => {
+      const m = await measure(o, run);
+      cases.push({ name, path, target, ...m });
+    };
+    try {
+      const latestTarget = '≤ 20 ms';
+      const chartTarget = '≤ 50 ms';
+      await add(`latest of ${o.points} points`, 'http', latestTarget, () =>
+        get(`/telemetry/latest?enterpriseId=${LOAD_SITE_IDS.enterpriseId}`, (b) => b.items.length),
+      );
+      await add(`latest of ${o.points} points (latestOfPoints)`, 'query', latestTarget, async () => ({
+        items: (await latestOfPoints(pool, { kind: 'all' }, { enterpriseId: LOAD_SITE_IDS.enterpriseId })).length,
+      }));
+      await add(`latest of ${o.points} points (latestReadings)`, 'query', latestTarget, async () => ({ items: (await latestReadings(pool, pointIds)).length }));
+      await add('24 h chart, 1 min buckets', 'http', chartTarget, () =>
+        get(`/telemetry/series?points=${chartPoint}&from=${from}&to=${to}&bucket=1m`, (b) => b.items.length),
+      );
+      await add('24 h chart, 1 min buckets (readingSeries)', 'query', chartTarget, async () => ({
+        items: (await readingSeries(pool, { pointIds: [chartPoint], fromMs: from, toMs: to, bucket: '1m', limit: 100_001 })).length,
+      }));
+    } finally {
+      await app.close();
+    }
+    return {
+      backend,
+      server: new URL(adminUrl).host,
+      database: db.name,
+      serverVersion: versions.rows[0]?.v ?? 'unknown',
+      timescaleVersion: versions.rows[0]?.ts ?? null,
+      load: {
+        registryMs: registry.ms,
+        latestRowsMs: latestRows.ms,
+        seriesRows: series.value.rowCount ?? 0,
+        seriesMs: series.ms,
+        vacuumAnalyzeMs: vacuum.ms,
+        refreshAggregateMs,
+        tableSize: size.rows[0]?.s ?? '?',
+      },
+      cases,
+      loadavgBefore,
+      loadavgAfter: load1(),
+    };
+  } finally {
+    if (o.keep) process.stdout.write(`kept database ${db.name} on ${new URL(adminUrl).host}\n`);
+    else await db.drop();
+  }
+}
+
+export function formatApiResult(r: ApiSuiteResult): string {
+  const parts = [`api bench — ${r.host.cpus} × ${r.host.cpuModel}, node ${r.host.node}${r.label ? ` — ${r.label}` : ''}`];
+  for (const b of r.backends) {
+    parts.push(
+      `\n${b.backend} (PostgreSQL ${b.serverVersion}${b.timescaleVersion ? `, TimescaleDB ${b.timescaleVersion}` : ''} at ${b.server}); load average ${b.loadavgBefore} → ${b.loadavgAfter}`,
+      `load: registry ${int(b.load.registryMs)} ms; latest rows ${int(b.load.latestRowsMs)} ms; ${int(b.load.seriesRows)} series rows ${int(b.load.seriesMs)} ms; VACUUM ANALYZE ${int(b.load.vacuumAnalyzeMs)} ms${
+        b.load.refreshAggregateMs === null ? '' : `; refresh continuous aggregates ${int(b.load.refreshAggregateMs)} ms`
+      }; readings ${b.load.tableSize}`,
+      table(
+        ['case', 'path', 'n', 'items', 'KiB', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'target'],
+        b.cases.map((c) => [
+          c.name,
+          c.path,
+          String(c.latency.n),
+          String(c.items),
+          c.bytes === undefined ? '-' : fmt(c.bytes / 1024, 0),
+          fmt(c.latency.p50Ms),
+          fmt(c.latency.p90Ms),
+          fmt(c.latency.p99Ms),
+          fmt(c.latency.maxMs),
+          c.target,
+        ]),
+      ),
+    );
+  }
+  if (r.file) parts.push(`\nresults: ${r.file}`);
+  return `${parts.join('\n')}\n`;
+}
+
+export async function runApiSuite(opts: Partial<ApiSuiteOptions> = {}): Promise<ApiSuiteResult> {
+  const o: ApiSuiteOptions = { ...API_DEFAULTS, ...opts };
+  if (o.backends.includes('timescale') && !process.env.TEST_TIMESCALE_URL) throw new Error('TimescaleDB asked for but TEST_TIMESCALE_URL is not set');
+  const result: ApiSuiteResult = { suite: 'api', label: o.label, startedAt: new Date().toISOString(), host: hostInfo(), options: o, backends: [] };
+  for (const b of o.backends) result.backends.push(await runBackend(o, b));
+  result.file = await writeResults('api', result, o.out);
+  process.stdout.write(formatApiResult(result));
+  return result;
+}
+
+export function parseApiArgs(argv: string[]): Partial<ApiSuiteOptions> | 'help' {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      points: { type: 'string' },
+      days: { type: 'string' },
+      requests: { type: 'string' },
+      warmup: { type: 'string' },
+      backend: { type: 'string' },
+      keep: { type: 'boolean' },
+      out: { type: 'string' },
+      label: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (v.help) return 'help';
+  const o: Partial<ApiSuiteOptions> = {};
+  const num = (s: string | undefined, flag: string, min: number): number | undefined => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag}: '${s}' must be a whole number ≥ ${min}`);
+    return n;
+  };
+  const points = num(v.points, 'points', 8);
+  if (points !== undefined) o.points = points;
+  const days = num(v.days, 'days', 1);
+  if (days !== undefined) o.days = days;
+  const requests = num(v.requests, 'requests', 1);
+  if (requests !== undefined) o.requests = requests;
+  const warmup = num(v.warmup, 'warmup', 0);
+  if (warmup !== undefined) o.warmup = warmup;
+  if (v.backend !== undefined) {
+    if (v.backend === 'both') o.backends = ['plain', 'timescale'];
+    else if (v.backend === 'plain' || v.backend === 'timescale') o.backends = [v.backend];
+    else throw new Error('--backend: plain, timescale or both');
+  }
+  if (v.keep) o.keep = true;
+  if (v.out !== undefined) o.out = v.out;
+  if (v.label !== undefined) o.label = v.label;
+  return o;
+}
+
+/** Entry for tests/bench/run.ts (argv after the suite name): resolves with the exit code. */
+export async function apiSuiteMain(argv: string[]): Promise<number> {
+  const o = parseApiArgs(argv);
+  if (o === 'help') {
+    process.stdout.write(API_USAGE);
+    return 0;
+  }
+  await runApiSuite(o);
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await apiSuiteMain(process.argv.slice(2));
