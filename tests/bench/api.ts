@@ -25,7 +25,7 @@ import { applySiteFile, latestOfPoints, latestReadings, type Pool, readingSeries
 import { createLogger } from '@hazardwatch/observability';
 import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
 import { adminDatabaseUrl, createTestDatabase } from '@hazardwatch/testkit';
-import { fmt, hostInfo, int, type LatencyStats, latencyStats, load1, table, writeResults } from './suites-support/common.js';
+import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, table, writeResults } from './suites-support/common.js';
 
 export interface ApiSuiteOptions {
   points: number;
@@ -70,6 +70,8 @@ export interface CaseResult {
   items: number;
   /** HTTP only: response body bytes. */
   bytes?: number;
+  /** CPU over the case: this process (HTTP server + client, or the query client) and the whole machine (everything, other sessions included). */
+  cpu: { benchCores: number | null; machineBusyCores: number };
 }
 
 export interface BackendResult {
@@ -192,8 +194,10 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
     const loadavgBefore = load1();
     const cases: CaseResult[] = [];
     const add = async (name: string, path: 'http' | 'query', target: string, run: () => Promise<{ items: number; bytes?: number }>) => {
+      const w = new CpuWindow({ bench: process.pid });
       const m = await measure(o, run);
-      cases.push({ name, path, target, ...m });
+      const c = w.end();
+      cases.push({ name, path, target, ...m, cpu: { benchCores: c.cores.bench ?? null, machineBusyCores: c.machineBusyCores } });
     };
     try {
       const latestTarget = '≤ 20 ms';
@@ -248,7 +252,7 @@ export function formatApiResult(r: ApiSuiteResult): string {
         b.load.refreshAggregateMs === null ? '' : `; refresh continuous aggregates ${int(b.load.refreshAggregateMs)} ms`
       }; readings ${b.load.tableSize}`,
       table(
-        ['case', 'path', 'n', 'items', 'KiB', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'target'],
+        ['case', 'path', 'n', 'items', 'KiB', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'target', 'bench cores', 'machine busy'],
         b.cases.map((c) => [
           c.name,
           c.path,
@@ -260,6 +264,8 @@ export function formatApiResult(r: ApiSuiteResult): string {
           fmt(c.latency.p99Ms),
           fmt(c.latency.maxMs),
           c.target,
+          fmt(c.cpu.benchCores, 2),
+          `${fmt(c.cpu.machineBusyCores, 2)}/${r.host.cpus}`,
         ]),
       ),
     );
