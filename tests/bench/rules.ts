@@ -63,6 +63,10 @@ export interface RulesSuiteOptions {
   warmupS: number;
   /** INGEST_BATCH_MAX_WAIT_MS of the ingest process (its default 50). */
   batchWaitMs: number;
+  /** INGEST_CONNECTIONS (ingest's default 128). */
+  ingestConnections: number;
+  /** INGEST_BATCH_MAX_ROWS (ingest's default 5000), or 'fit' = connections × (channels + 1): a batch closes once every connection holds a message. */
+  ingestBatchRows: number | 'fit';
   /** A transition not seen within this is a timeout; after `maxTimeouts` of them the run stops (overloaded). */
   timeoutMs: number;
   maxTimeouts: number;
@@ -85,6 +89,8 @@ export const RULES_DEFAULTS: RulesSuiteOptions = {
   gapMs: 100,
   warmupS: 15,
   batchWaitMs: 50,
+  ingestConnections: 128,
+  ingestBatchRows: 5000,
   timeoutMs: 5_000,
   maxTimeouts: 3,
   out: undefined,
@@ -104,6 +110,8 @@ export const RULES_USAGE = `usage: node --conditions=hazardwatch-source --import
   --gap-ms MS                 pause between crossings (default ${RULES_DEFAULTS.gapMs})
   --warmup S                  background load before measuring (default ${RULES_DEFAULTS.warmupS})
   --batch-wait-ms MS          INGEST_BATCH_MAX_WAIT_MS (default ${RULES_DEFAULTS.batchWaitMs}, ingest's default)
+  --ingest-connections N      INGEST_CONNECTIONS (default ${RULES_DEFAULTS.ingestConnections}, ingest's default)
+  --ingest-batch-rows N|fit   INGEST_BATCH_MAX_ROWS (default ${RULES_DEFAULTS.ingestBatchRows}, ingest's default); fit = connections × (channels + 1)
   --timeout-ms MS             a transition slower than this is a timeout (default ${RULES_DEFAULTS.timeoutMs})
   --max-timeouts N            stop after N timeouts: overloaded (default ${RULES_DEFAULTS.maxTimeouts})
   --out FILE  --label TEXT
@@ -265,6 +273,8 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
       MQTT_TOPIC_PREFIX: topicPrefix,
       INGEST_CLIENT_ID: `bench-${uniqueToken()}`,
       INGEST_BATCH_MAX_WAIT_MS: String(o.batchWaitMs),
+      INGEST_CONNECTIONS: String(o.ingestConnections),
+      INGEST_BATCH_MAX_ROWS: String(o.ingestBatchRows === 'fit' ? o.ingestConnections * (o.backgroundChannels + 1) : o.ingestBatchRows),
     });
     procs.push(ingest);
     await waitFor(() => ingest.output().includes('ingest running') || ingest.proc.exitCode !== null, { what: 'ingest up', timeoutMs: 60_000 });
@@ -454,6 +464,7 @@ export function formatRulesResult(r: RulesSuiteResult): string {
     const row = (name: string, s: LatencyStats) => [name, String(s.n), fmt(s.p50Ms), fmt(s.p90Ms), fmt(s.p99Ms), fmt(s.maxMs)];
     parts.push(
       `\n(b) pipeline: MQTT publish → alarm event; ${p.measured} transitions measured (${p.timeouts} timed out) over ${p.windowS} s; target p99 ≤ 100 ms to the committed event`,
+      `ingest: INGEST_CONNECTIONS ${r.options.ingestConnections}, INGEST_BATCH_MAX_ROWS ${r.options.ingestBatchRows}, INGEST_BATCH_MAX_WAIT_MS ${r.options.batchWaitMs}; EVAL_PARTITIONS ${r.options.partitions}, ${r.options.workers} rules-worker process(es)`,
       `background: ${int(p.background.offeredMsgPerS)} msg/s offered × ${p.background.channels} channels (acked ${p.background.ackedMsgPerS === null ? '-' : int(p.background.ackedMsgPerS)} msg/s, stored ${int(p.background.storedReadingsPerS)} readings/s), ${p.background.devices} devices, ${p.background.rules} background rules`,
       ...(p.aborted ? [`STOPPED EARLY: ${p.aborted}`] : []),
       `at the end of the window: newest background reading ${p.atWindowEnd.ingestLagMs ?? '-'} ms old, ${p.atWindowEnd.pendingEvaluateJobs} evaluation jobs pending`,
@@ -506,6 +517,8 @@ export function parseRulesArgs(argv: string[]): Partial<RulesSuiteOptions> | 'he
       warmup: { type: 'string' },
       'batch-wait-ms': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      'ingest-connections': { type: 'string' },
+      'ingest-batch-rows': { type: 'string' },
       'max-timeouts': { type: 'string' },
       out: { type: 'string' },
       label: { type: 'string' },
@@ -536,6 +549,9 @@ export function parseRulesArgs(argv: string[]): Partial<RulesSuiteOptions> | 'he
   set('gapMs', num(v['gap-ms'], 'gap-ms'));
   set('warmupS', num(v.warmup, 'warmup'));
   set('batchWaitMs', num(v['batch-wait-ms'], 'batch-wait-ms'));
+  set('ingestConnections', num(v['ingest-connections'], 'ingest-connections'));
+  if (v['ingest-batch-rows'] !== undefined)
+    o.ingestBatchRows = v['ingest-batch-rows'] === 'fit' ? 'fit' : (num(v['ingest-batch-rows'], 'ingest-batch-rows') as number);
   set('timeoutMs', num(v['timeout-ms'], 'timeout-ms'));
   set('maxTimeouts', num(v['max-timeouts'], 'max-timeouts'));
   if (v['probe-source'] !== undefined) {
