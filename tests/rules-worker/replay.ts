@@ -2,6 +2,7 @@ import type { AlarmEvent, AlarmTransition, RuleDocumentInput, SiteFile } from '@
 import { RuleDocumentSchema } from '@hazardwatch/contracts';
 import { backtestRule, type RulesWorker } from '@hazardwatch/rules-worker';
 import { runScenario, type ScenarioName } from '@hazardwatch/simulators';
+import { waitFor } from '@hazardwatch/testkit';
 import { type IngestStack, startIngestStack } from '../support/ingest-stack.js';
 import { allEvents, createRules, inProcessWorker, waitForQuiet } from './support.js';
 
@@ -52,6 +53,16 @@ export async function replayScenario(o: {
       window: 100,
     });
     if (summary.failed > 0) throw new Error(`${summary.failed} publishes failed`);
+    // Every published row must be committed (and so enqueued) before the clock moves on: under load
+    // ingest can still hold messages when the evaluate queues look empty, and a tick at the final
+    // time would then judge a window that is missing its last readings.
+    await waitFor(
+      async () => {
+        const r = await stack.db.pool.query<{ n: number }>('SELECT (SELECT count(*) FROM readings) + (SELECT count(*) FROM positions) AS n');
+        return Number(r.rows[0]?.n ?? 0) >= summary.readings + summary.positions;
+      },
+      { what: 'every published row committed', timeoutMs: 60_000 },
+    );
     await waitForQuiet(stack);
     now = endMs + 120_000;
     await new Promise((r) => setTimeout(r, 1_000));

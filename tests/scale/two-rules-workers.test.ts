@@ -2,6 +2,7 @@ import type { SiteFile } from '@hazardwatch/contracts';
 import { type AlarmEvent, type JobReading, type RuleDocumentInput, RuleDocumentSchema } from '@hazardwatch/contracts';
 import { QueueNames } from '@hazardwatch/queue';
 import { evaluateRule } from '@hazardwatch/rules';
+import { waitFor } from '@hazardwatch/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allEvents, createRules, waitForQuiet, waitUntilRunning, workerProcess } from '../rules-worker/support.js';
@@ -63,6 +64,20 @@ beforeAll(async () => {
   await createRules(stack.db.pool, rules(stack.site.pointIds));
   workers.push(workerProcess(stack, { LOG_LEVEL: 'info' }), workerProcess(stack, { LOG_LEVEL: 'info' }));
   for (const w of workers) await waitUntilRunning(w);
+  // Both members must be listening on every partition queue before data flows (a loaded machine
+  // can start one much later than the other).
+  await waitFor(
+    async () => {
+      for (let n = 0; n < stack.partitions; n++) {
+        const q = new Queue(QueueNames.evaluate(n), { connection: stack.redis, prefix: stack.prefix });
+        const listening = (await q.getWorkers()).length;
+        await q.close();
+        if (listening < 2) return false;
+      }
+      return true;
+    },
+    { what: 'both workers on every partition queue', timeoutMs: 30_000 },
+  );
 });
 afterAll(async () => {
   for (const w of workers) if (w.proc.exitCode === null) await w.kill('SIGTERM');
