@@ -34,7 +34,7 @@ export const testLog = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'sile
 /** Database + own Mosquitto + Redis prefix + an in-process ingest on the subscriber pool. */
 export async function startIngestStack(
   site: SiteFile,
-  opts: { partitions?: number; connections?: number; batchMaxRows?: number; shareGroup?: string } = {},
+  opts: { partitions?: number; connections?: number; batchMaxRows?: number; batchMaxWaitMs?: number; shareGroup?: string } = {},
 ): Promise<IngestStack> {
   const db = await createTestDatabase({ timescale: 'off' });
   const broker = await startMosquitto();
@@ -53,7 +53,7 @@ export async function startIngestStack(
       settings: {
         topicPrefix,
         batchMaxRows: opts.batchMaxRows ?? 2000,
-        batchMaxWaitMs: 20,
+        batchMaxWaitMs: opts.batchMaxWaitMs ?? 20,
         maxPayloadBytes: 64 * 1024,
         maxFutureSkewMs: 300_000,
         maxAgeMs: 30 * 86_400_000,

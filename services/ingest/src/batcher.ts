@@ -13,6 +13,13 @@ export interface BatcherOptions {
   metrics: IngestMetrics;
   maxRows: number;
   maxWaitMs: number;
+  /**
+   * Most messages that can be waiting at once: the subscriber pool's connection count
+   * (MQTT.js hands each connection one message at a time until its PUBACK). A batch holding
+   * that many cannot grow any more, so it is written at once instead of waiting out
+   * `maxWaitMs`. Unbounded for the embedded broker hook.
+   */
+  maxMessages?: number;
   now?: () => number;
   /** Backoff between failed attempts: doubles from `minMs` to `maxMs`. */
   retry?: { minMs: number; maxMs: number };
@@ -66,8 +73,12 @@ export class Batcher {
     this.pendingMessages++;
     this.o.metrics.pendingMessages.set({ instance: this.instance }, this.pendingMessages);
     this.currentRows += rows.readings.length + rows.positions.length + rows.statuses.length + rows.deadLetters.length + 1;
-    if (this.currentRows >= this.o.maxRows) this.kick();
+    if (this.isFull()) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.o.maxWaitMs);
+  }
+
+  private isFull(): boolean {
+    return this.currentRows >= this.o.maxRows || this.current.length >= (this.o.maxMessages ?? Number.POSITIVE_INFINITY);
   }
 
   private kick(): void {
@@ -83,7 +94,7 @@ export class Batcher {
         this.flushing = undefined;
         // Whatever arrived during the write goes next, at once if it is already full.
         if (this.current.length > 0) {
-          if (this.currentRows >= this.o.maxRows || this.stopping) this.kick();
+          if (this.isFull() || this.stopping) this.kick();
           else this.timer ??= setTimeout(() => this.kick(), this.o.maxWaitMs);
         }
       });

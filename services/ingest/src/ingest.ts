@@ -58,6 +58,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     metrics,
     maxRows: deps.settings.batchMaxRows,
     maxWaitMs: deps.settings.batchMaxWaitMs,
+    ...(deps.transport.kind === 'mqtt' ? { maxMessages: deps.transport.connections } : {}),
     now,
     ...(deps.retry ? { retry: deps.retry } : {}),
   });
