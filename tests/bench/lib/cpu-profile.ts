@@ -48,6 +48,13 @@ export function areaOf(url: string, functionName: string): string {
 export async function summariseCpuProfile(file: string, top = 25): Promise<ProfileSummary> {
   const p = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  // Stopping the profiler runs inside the sampled process (node:inspector): its own cost is not ingest's.
+  const excluded = new Set<number>();
+  const exclude = (id: number) => {
+    excluded.add(id);
+    for (const c of byId.get(id)?.children ?? []) exclude(c);
+  };
+  for (const n of p.nodes) if (n.callFrame.url.startsWith('node:inspector') && !excluded.has(n.id)) exclude(n.id);
   const selfUs = new Map<number, number>();
   p.samples.forEach((id, i) => {
     selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
@@ -58,7 +65,7 @@ export async function summariseCpuProfile(file: string, top = 25): Promise<Profi
   let totalUs = 0;
   for (const [id, us] of selfUs) {
     const n = byId.get(id);
-    if (!n) continue;
+    if (!n || excluded.has(id)) continue;
     totalUs += us;
     const { functionName, url, lineNumber } = n.callFrame;
     if (functionName === '(idle)') {
