@@ -16,10 +16,11 @@
  * Publishing committed events (BullMQ, Redis pub/sub) is the caller's job, after commit.
  */
 import { type AlarmErrorCode, type AlarmEventDraft, type AlarmInput, type AlarmMachineOptions, applyAlarmInput } from '@hazardwatch/alarms';
-import { type Alarm, type AlarmCategory, type AlarmEvent, AlarmEventSchema, AlarmSchema, type AlarmState, type Colour } from '@hazardwatch/contracts';
+import { type Alarm, type AlarmCategory, type AlarmEvent, AlarmSchema, type AlarmState, type Colour } from '@hazardwatch/contracts';
 import { DbError } from '../errors.js';
 import { type Pool, type PoolClient, withTransaction } from '../pool.js';
 import { pgSafeText } from '../transient.js';
+import { type AlarmEventRow, alarmEventColumns, alarmEventFromRow, EVENT_ORDER_LOCK_KEY } from './alarm-event-rows.js';
 
 type Queryable = Pool | PoolClient;
 
@@ -64,8 +65,6 @@ export type ApplyAlarmInputsResult = {
   refusals: Array<{ index: number; code: AlarmErrorCode | AlarmStoreErrorCode; message: string }>;
 };
 
-/** Any constant: serialises event inserts so `seq` order is commit order (see the file comment). */
-const EVENT_ORDER_LOCK_KEY = 7_412_118_219;
 const MAX_ATTEMPTS = 6;
 
 class RetryTransaction extends Error {}
@@ -78,8 +77,7 @@ const ALARM_COLUMNS = `a.id, a.rule_id, a.subject, a.enterprise_id, a.hazard_sou
   ${ms('a.acknowledged_at')} AS acknowledged_at, a.acknowledged_by, ${ms('a.unacknowledged_since')} AS unacknowledged_since,
   ${ms('a.cleared_at')} AS cleared_at, ${ms('a.shelved_until')} AS shelved_until, a.version`;
 
-const EVENT_COLUMNS = `e.seq, e.id, e.alarm_id, e.type, ${ms('e.at')} AS at, e.actor, e.enterprise_id, e.region_code, e.hazard_source_id,
-  e.vehicle_id, e.rule_id, e.subject, e.category, e.colour, e.level, e.state_before, e.state_after, e.value, e.reason, e.message`;
+const EVENT_COLUMNS = alarmEventColumns('e');
 
 type AlarmRow = {
   id: string;
@@ -103,29 +101,6 @@ type AlarmRow = {
   cleared_at: number | null;
   shelved_until: number | null;
   version: number;
-};
-
-type EventRow = {
-  seq: number;
-  id: string;
-  alarm_id: string;
-  type: string;
-  at: number;
-  actor: string;
-  enterprise_id: string;
-  region_code: string;
-  hazard_source_id: string | null;
-  vehicle_id: string | null;
-  rule_id: string | null;
-  subject: string;
-  category: string;
-  colour: string | null;
-  level: string | null;
-  state_before: string | null;
-  state_after: string;
-  value: number | null;
-  reason: string | null;
-  message: string;
 };
 
 const roundMs = (v: number | null): number | null => (v === null ? null : Math.round(v));
@@ -156,31 +131,6 @@ function toAlarm(r: AlarmRow): Alarm {
   });
 }
 
-function toEvent(r: EventRow): AlarmEvent {
-  return AlarmEventSchema.parse({
-    id: r.id,
-    seq: r.seq,
-    alarmId: r.alarm_id,
-    type: r.type,
-    at: Math.round(r.at),
-    actor: r.actor,
-    enterpriseId: r.enterprise_id,
-    regionCode: r.region_code,
-    hazardSourceId: r.hazard_source_id,
-    vehicleId: r.vehicle_id,
-    ruleId: r.rule_id,
-    subject: r.subject,
-    category: r.category,
-    colour: r.colour,
-    level: r.level,
-    stateBefore: r.state_before,
-    stateAfter: r.state_after,
-    value: r.value,
-    reason: r.reason,
-    message: r.message,
-  });
-}
-
 /** The id of the event an input produces first (its idempotency key), or null for a timer (shelve expiry). */
 function causeIdOf(input: AlarmInput): string | null {
   if (input.type === 'transition') return input.transition.id;
@@ -201,8 +151,8 @@ async function lockAlarm(c: PoolClient, key: AlarmKey): Promise<Alarm | null> {
 }
 
 async function eventsOfCause(db: Queryable, causeId: string): Promise<AlarmEvent[]> {
-  const r = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM alarm_events e WHERE e.cause_id = $1 OR e.id = $1 ORDER BY e.seq`, [causeId]);
-  return r.rows.map(toEvent);
+  const r = await db.query<AlarmEventRow>(`SELECT ${EVENT_COLUMNS} FROM alarm_events e WHERE e.cause_id = $1 OR e.id = $1 ORDER BY e.seq`, [causeId]);
+  return r.rows.map(alarmEventFromRow);
 }
 
 /** Fields of the row that the Alarm shape does not carry: who took it out of service and why. */
@@ -569,12 +519,12 @@ export async function listAlarms(db: Queryable, filter: AlarmFilter, page: { lim
 
 /** Events of one alarm in seq order (its audit trail), optionally after a seq. */
 export async function listAlarmEvents(db: Queryable, alarmId: string, opts: { afterSeq?: number; limit?: number } = {}): Promise<AlarmEvent[]> {
-  const r = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM alarm_events e WHERE e.alarm_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, [
+  const r = await db.query<AlarmEventRow>(`SELECT ${EVENT_COLUMNS} FROM alarm_events e WHERE e.alarm_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, [
     alarmId,
     opts.afterSeq ?? 0,
     Math.min(Math.max(opts.limit ?? 1000, 1), 10_000),
   ]);
-  return r.rows.map(toEvent);
+  return r.rows.map(alarmEventFromRow);
 }
 
 /**
@@ -592,7 +542,7 @@ export async function listEventsAfter(
     limit?: number | undefined;
   },
 ): Promise<AlarmEvent[]> {
-  const r = await db.query<EventRow>(
+  const r = await db.query<AlarmEventRow>(
     `SELECT ${EVENT_COLUMNS} FROM alarm_events e
       WHERE e.seq > $1
         AND ($2::text[] IS NULL OR e.enterprise_id = ANY($2))
@@ -607,7 +557,7 @@ export async function listEventsAfter(
       Math.min(Math.max(q.limit ?? 1000, 1), 10_000),
     ],
   );
-  return r.rows.map(toEvent);
+  return r.rows.map(alarmEventFromRow);
 }
 
 /** Events of a scope within [from, to) by event time, seq order (KPIs over a window). */
@@ -615,7 +565,7 @@ export async function listEventsBetween(
   db: Queryable,
   q: { from: number; to: number; enterpriseIds?: readonly string[] | undefined; regionPrefix?: string | undefined; limit?: number | undefined },
 ): Promise<AlarmEvent[]> {
-  const r = await db.query<EventRow>(
+  const r = await db.query<AlarmEventRow>(
     `SELECT ${EVENT_COLUMNS} FROM alarm_events e
       WHERE e.at >= ${ts('$1')} AND e.at < ${ts('$2')}
         AND ($3::text[] IS NULL OR e.enterprise_id = ANY($3))
@@ -623,7 +573,7 @@ export async function listEventsBetween(
       ORDER BY e.seq LIMIT $5`,
     [q.from, q.to, q.enterpriseIds ? [...q.enterpriseIds] : null, checkRegionPrefix(q.regionPrefix), Math.min(Math.max(q.limit ?? 100_000, 1), 1_000_000)],
   );
-  return r.rows.map(toEvent);
+  return r.rows.map(alarmEventFromRow);
 }
 
 /** The highest seq stored (0 when none): where a new live stream starts. */

@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   type AlarmEvent,
-  AlarmEventSchema,
   type AlarmEventType,
   type DispatchScope,
   type DispatchTargetView,
@@ -11,6 +10,7 @@ import {
 } from '@hazardwatch/contracts';
 import { DbError, DbErrorCode } from '../errors.js';
 import type { Pool, PoolClient } from '../pool.js';
+import { type AlarmEventRow, alarmEventColumns, alarmEventFromRow, EVENT_ORDER_LOCK_KEY } from './alarm-event-rows.js';
 
 type Queryable = Pool | PoolClient;
 
@@ -238,64 +238,7 @@ export async function listEnabledDispatchTargets(db: Queryable): Promise<Dispatc
 
 // ================================================================ dispatch's own events
 
-type EventRow = {
-  seq: number;
-  id: string;
-  alarm_id: string;
-  type: string;
-  at_ms: number;
-  actor: string;
-  enterprise_id: string;
-  region_code: string;
-  hazard_source_id: string | null;
-  vehicle_id: string | null;
-  rule_id: string | null;
-  subject: string;
-  category: string;
-  colour: string | null;
-  level: string | null;
-  state_before: string | null;
-  state_after: string;
-  value: number | null;
-  reason: string | null;
-  message: string;
-};
-
-const EVENT_COLUMNS = `seq, id, alarm_id, type, ${ms('at')} AS at_ms, actor, enterprise_id, region_code, hazard_source_id, vehicle_id, rule_id,
-  subject, category, colour, level, state_before, state_after, value, reason, message`;
-
-/** A dispatch_events row as an AlarmEvent (parsed: a DB boundary). */
-function eventFromRow(r: EventRow): AlarmEvent {
-  return AlarmEventSchema.parse({
-    id: r.id,
-    seq: r.seq,
-    alarmId: r.alarm_id,
-    type: r.type,
-    at: r.at_ms,
-    actor: r.actor,
-    enterpriseId: r.enterprise_id,
-    regionCode: r.region_code,
-    hazardSourceId: r.hazard_source_id,
-    vehicleId: r.vehicle_id,
-    ruleId: r.rule_id,
-    subject: r.subject,
-    category: r.category,
-    colour: r.colour,
-    level: r.level,
-    stateBefore: r.state_before,
-    stateAfter: r.state_after,
-    value: r.value,
-    reason: r.reason,
-    message: r.message,
-  });
-}
-
-/**
- * The alarm store's event-order lock (alarms.repo.ts EVENT_ORDER_LOCK_KEY): taken before
- * an event insert and held until COMMIT, so `seq` order is commit order across both event
- * tables and a live-stream reader that saw seq N never finds a smaller one appear later.
- */
-const EVENT_ORDER_LOCK_KEY = 7_412_118_219;
+const EVENT_COLUMNS = alarmEventColumns();
 
 /** The event types dispatch stores itself. Escalations go to the alarm store (`appendAlarmEvents`). */
 export type DispatchEventType = Extract<AlarmEventType, 'enterprise_offline' | 'enterprise_online'>;
@@ -310,7 +253,7 @@ export type DispatchEventDraft = Omit<AlarmEvent, 'seq' | 'type'> & { type: Disp
  */
 export async function insertDispatchEvent(client: PoolClient, e: DispatchEventDraft): Promise<AlarmEvent> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [EVENT_ORDER_LOCK_KEY]);
-  const r = await client.query<EventRow>(
+  const r = await client.query<AlarmEventRow>(
     `WITH ins AS (
        INSERT INTO dispatch_events (id, alarm_id, type, at, actor, enterprise_id, region_code, hazard_source_id, vehicle_id, rule_id, subject, category,
                                     colour, level, state_before, state_after, value, reason, message)
@@ -341,7 +284,7 @@ export async function insertDispatchEvent(client: PoolClient, e: DispatchEventDr
   );
   const row = r.rows[0];
   if (!row) throw new DbError(DbErrorCode.Conflict, `dispatch event ${e.id} was neither stored nor found`);
-  return eventFromRow(row);
+  return alarmEventFromRow(row);
 }
 
 /** Whom a live-stream subscriber follows: one enterprise, or a region prefix. */
@@ -358,14 +301,14 @@ export async function listDispatchEvents(
 ): Promise<AlarmEvent[]> {
   const [ent, prefix] = q.scope ? scopeColumns(q.scope) : [null, null];
   if (prefix !== null && !/^(\d{2}|\d{4}|\d{6})$/.test(prefix)) throw new TypeError('region prefix must be 2, 4 or 6 digits');
-  const r = await db.query<EventRow>(
+  const r = await db.query<AlarmEventRow>(
     `SELECT ${EVENT_COLUMNS} FROM dispatch_events
       WHERE seq > $1 AND ($2::int8 IS NULL OR seq <= $2) AND ($3::text IS NULL OR alarm_id = $3)
         AND ($4::text IS NULL OR enterprise_id = $4) AND ($5::text IS NULL OR region_code LIKE $5 || '%')
       ORDER BY seq LIMIT $6`,
     [q.afterSeq, q.uptoSeq ?? null, q.alarmId ?? null, ent, prefix, Math.min(Math.max(q.limit ?? 1000, 1), 10_000)],
   );
-  return r.rows.map(eventFromRow);
+  return r.rows.map(alarmEventFromRow);
 }
 
 /** The highest seq of dispatch's own events (0 when none). */
