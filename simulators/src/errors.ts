@@ -1,19 +1,10 @@
+import { HazardError } from '@hazardwatch/contracts';
+
 /**
  * Errors of the simulators. Each carries a stable `code` (`HW_SIM_<WHAT>`) to
- * branch on; never branch on `message`. (They mirror `HazardError` of
- * `@hazardwatch/observability`, which this workspace does not depend on.)
+ * branch on; never branch on `message`.
  */
-export class SimulatorError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-    Object.setPrototypeOf(this, new.target.prototype);
-  }
-}
+export class SimulatorError extends HazardError {}
 
 /** A site file cannot be read or does not match `SiteFileSchema`; `issues` lists each problem with its path. */
 export class SiteFileError extends SimulatorError {

@@ -1,14 +1,14 @@
+import { HazardError } from '@hazardwatch/contracts';
 import type { z } from 'zod';
 import { EnvSchema } from './env-schema.js';
 
 export type Config = Readonly<ReturnType<typeof shape>>;
 
 /** Raised when the environment is wrong; `issues` names each variable and what is wrong with it. */
-export class ConfigError extends Error {
-  readonly code = 'HW_CONFIG_INVALID';
+export class ConfigError extends HazardError {
+  declare readonly code: 'HW_CONFIG_INVALID';
   constructor(readonly issues: readonly string[]) {
-    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
-    this.name = 'ConfigError';
+    super('HW_CONFIG_INVALID', `invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
 }
 

@@ -1,6 +1,7 @@
 export * from './alarm.js';
 export * from './dead-letter.js';
 export * from './dispatch.js';
+export * from './errors.js';
 export * from './evaluate-job.js';
 export * from './ids.js';
 export * from './position.js';

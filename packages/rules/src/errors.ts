@@ -1,3 +1,5 @@
+import { HazardError } from '@hazardwatch/contracts';
+
 /**
  * Stable codes of the rule engine's errors and refusals. Callers branch on the code, never
  * on the message. The api maps them to HTTP statuses (refusals of a reset are 409s).
@@ -22,20 +24,15 @@ export const RuleErrorCode = {
 } as const;
 export type RuleErrorCode = (typeof RuleErrorCode)[keyof typeof RuleErrorCode];
 
-/**
- * Error thrown by the rule engine. It has the shape of observability's `HazardError`
- * (`code`, `cause`) but does not extend it: that class lives in a barrel that loads the
- * logger and the metrics registry, which this pure package must not import.
- */
-export class RuleError extends Error {
+/** Error thrown by the rule engine; `details` lists reasons (e.g. each invalid preset parameter). */
+export class RuleError extends HazardError {
+  declare readonly code: RuleErrorCode;
   constructor(
-    readonly code: RuleErrorCode,
+    code: RuleErrorCode,
     message: string,
     readonly details: readonly string[] = [],
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = new.target.name;
-    Object.setPrototypeOf(this, new.target.prototype);
+    super(code, message, options);
   }
 }
