@@ -511,28 +511,91 @@ function checkGradesOrder(g: TailingsGrades, lowIsDangerous: boolean, path: (str
   }
 }
 
+/** The fields that define one monitoring item over its points (a `tailings` rule, or one item of a `tailings_dam` rule). */
+const tailingsItemFields = {
+  /** Measuring points of one monitoring item; each is graded, then the item aggregates them. */
+  pointIds: pointIdList,
+  item: TailingsItemSchema,
+  /** Hysteresis for a point to leave a grade, in the item's unit. */
+  deadband: z.number().finite().min(0, 'deadband must not be negative').default(0),
+  escalation: TailingsEscalationSchema.default({ blue: 4, yellow: 3, orange: 2 }),
+};
+
+function checkItemGrades(item: TailingsItem, path: (string | number)[], ctx: z.RefinementCtx): void {
+  const low = (TAILINGS_LOW_IS_DANGEROUS as readonly string[]).includes(item.measure);
+  if (item.measure === 'rainfall')
+    item.windows.forEach((w, i) => {
+      checkGradesOrder(w.grades, false, [...path, 'windows', i, 'grades'], ctx);
+    });
+  else checkGradesOrder(item.grades, low, [...path, 'grades'], ctx);
+}
+
 export const TailingsRuleSchema = z
   .object({
     ...commonFields,
     kind: z.literal('tailings'),
     category: AlarmCategorySchema.default('dam'),
-    /** Measuring points of one monitoring item; each is graded, then the item aggregates them. */
-    pointIds: pointIdList,
-    item: TailingsItemSchema,
-    /** Hysteresis for a point to leave a grade, in the item's unit. */
-    deadband: z.number().finite().min(0, 'deadband must not be negative').default(0),
+    ...tailingsItemFields,
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    checkItemGrades(r.item, ['item'], ctx);
+  });
+export type TailingsRule = z.infer<typeof TailingsRuleSchema>;
+
+/**
+ * Key of an item within a dam rule: its alarm subject is `rule:<ruleId>:<key>`. At most 24
+ * characters, so a transition id stays within 200 characters with a 64-character rule id.
+ */
+export const TailingsItemKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/, 'item key must be 1-24 characters of A-Z a-z 0-9 _ - starting with a letter or digit');
+
+/** One monitoring item of a dam: a key, an optional display name, and the single-item definition. */
+export const TailingsDamItemSchema = z
+  .object({
+    key: TailingsItemKeySchema,
+    name: z.string().min(1).max(100).optional(),
+    ...tailingsItemFields,
+  })
+  .strict();
+export type TailingsDamItem = z.infer<typeof TailingsDamItemSchema>;
+
+/**
+ * A whole tailings dam (GB 39496-2020 §5.5.4): every monitoring item is graded and aggregated
+ * over its points as a `tailings` rule does (one alarm per item, `rule:<id>:<key>`), and the
+ * dam's overall level (`rule:<id>`) is the worst item's, raised by `escalation` counted in items
+ * (4 items at blue or worse → yellow, 3 at yellow or worse → orange, 2 at orange or worse → red by
+ * default; null disables a step). One rule for the whole dam keeps the evaluation of all items and
+ * the dam level atomic and in order within the hazard source's partition.
+ */
+export const TailingsDamRuleSchema = z
+  .object({
+    ...commonFields,
+    kind: z.literal('tailings_dam'),
+    category: AlarmCategorySchema.default('dam'),
+    items: z
+      .array(TailingsDamItemSchema)
+      .min(1, 'list at least one monitoring item')
+      .max(32, 'at most 32 monitoring items per dam')
+      .refine((items) => new Set(items.map((i) => i.key)).size === items.length, 'item keys must not repeat'),
+    /** Item-count policy of the dam level: the counts are of items, not points. */
     escalation: TailingsEscalationSchema.default({ blue: 4, yellow: 3, orange: 2 }),
   })
   .strict()
   .superRefine((r, ctx) => {
-    const low = (TAILINGS_LOW_IS_DANGEROUS as readonly string[]).includes(r.item.measure);
-    if (r.item.measure === 'rainfall')
-      r.item.windows.forEach((w, i) => {
-        checkGradesOrder(w.grades, false, ['item', 'windows', i, 'grades'], ctx);
-      });
-    else checkGradesOrder(r.item.grades, low, ['item', 'grades'], ctx);
+    if (r.hazardSourceId === null)
+      ctx.addIssue({ code: 'custom', path: ['hazardSourceId'], message: 'a tailings_dam rule is about one dam: give its hazard source' });
+    r.items.forEach((item, i) => {
+      checkItemGrades(item.item, ['items', i, 'item'], ctx);
+    });
   });
-export type TailingsRule = z.infer<typeof TailingsRuleSchema>;
+export type TailingsDamRule = z.infer<typeof TailingsDamRuleSchema>;
+
+/** Distinct point ids a dam rule reads (a pond gauge may serve freeboard and pond level), in first-use order. */
+export function tailingsDamPointIds(rule: Pick<TailingsDamRule, 'items'>): number[] {
+  return [...new Set(rule.items.flatMap((i) => i.pointIds))];
+}
 
 // ---------------------------------------------------------------- vehicle
 
@@ -668,6 +731,7 @@ export const RULE_KINDS = [
   'interlock',
   'composite',
   'tailings',
+  'tailings_dam',
   'vehicle',
 ] as const;
 
@@ -685,6 +749,7 @@ export const RuleDocumentSchema = z
       InterlockRuleSchema,
       CompositeRuleSchema,
       TailingsRuleSchema,
+      TailingsDamRuleSchema,
       VehicleRuleSchema,
     ],
     { error: (iss) => (iss.code === 'invalid_union' ? `kind must be one of ${RULE_KINDS.join(', ')}` : undefined) },

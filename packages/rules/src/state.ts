@@ -97,8 +97,8 @@ export const InterlockMemorySchema = z.object({
   /** When the voted trigger last became active; null while it is not. */
   triggerSince: z.number().nullable(),
 });
-export const TailingsMemorySchema = z.object({
-  kind: z.literal('tailings'),
+/** Memory of one tailings monitoring item (a `tailings` rule, or one item of a `tailings_dam` rule). */
+export const TailingsItemMemorySchema = z.object({
   /** The item's measure; windows and counters only carry over to a version with the same one. */
   measure: z.string(),
   last: pointRecord(LastReadingSchema),
@@ -109,6 +109,9 @@ export const TailingsMemorySchema = z.object({
   /** Grade of each point after hysteresis. */
   grade: pointRecord(ColourSchema.nullable()),
 });
+export const TailingsMemorySchema = TailingsItemMemorySchema.extend({ kind: z.literal('tailings') });
+/** A dam rule's memory: one item memory per item key. */
+export const TailingsDamMemorySchema = z.object({ kind: z.literal('tailings_dam'), items: z.record(z.string(), TailingsItemMemorySchema) });
 export const VehicleTrackSchema = z.object({
   lastSeen: z.number(),
   /** Last position (null until one arrives). */
@@ -139,6 +142,7 @@ export const KindMemorySchema = z.discriminatedUnion('kind', [
   LastReadingsMemorySchema,
   InterlockMemorySchema,
   TailingsMemorySchema,
+  TailingsDamMemorySchema,
   VehicleMemorySchema,
 ]);
 export type KindMemory = z.infer<typeof KindMemorySchema>;
@@ -148,7 +152,9 @@ export type InterruptionMemory = z.infer<typeof InterruptionMemorySchema>;
 export type StuckMemory = z.infer<typeof StuckMemorySchema>;
 export type LastReadingsMemory = z.infer<typeof LastReadingsMemorySchema>;
 export type InterlockMemory = z.infer<typeof InterlockMemorySchema>;
+export type TailingsItemMemory = z.infer<typeof TailingsItemMemorySchema>;
 export type TailingsMemory = z.infer<typeof TailingsMemorySchema>;
+export type TailingsDamMemory = z.infer<typeof TailingsDamMemorySchema>;
 export type VehicleMemory = z.infer<typeof VehicleMemorySchema>;
 
 export const RuleStateSchema = z.object({

@@ -11,7 +11,7 @@
  * of its enterprise (`fleet:<enterpriseId>`, evaluated in every partition on the vehicles that
  * land there). The partition key of a rule never changes across versions.
  */
-import { expressionPointIds, type JobPosition, type JobReading, type RuleDocument, RuleDocumentSchema } from '@hazardwatch/contracts';
+import { expressionPointIds, type JobPosition, type JobReading, type RuleDocument, RuleDocumentSchema, tailingsDamPointIds } from '@hazardwatch/contracts';
 import { DbError } from '../errors.js';
 import { type Pool, type PoolClient, withTransaction } from '../pool.js';
 import { QUALITY_OF_CODE } from './timeseries.repo.js';
@@ -85,6 +85,8 @@ export function rulePointIds(rule: RuleDocument): number[] {
       return [...new Set([...rule.triggers.map((t) => t.pointId), rule.action.pointId, ...(rule.bypass ? [rule.bypass.pointId] : [])])];
     case 'composite':
       return expressionPointIds(rule.expression);
+    case 'tailings_dam':
+      return tailingsDamPointIds(rule);
     case 'vehicle':
       return [];
   }

@@ -11,6 +11,7 @@ import { carryLastReadings, initOutOfRangeMemory, outOfRangeOps } from './out-of
 import { carryRateMemory, initRateMemory, rateOfChangeOps } from './rate-of-change.js';
 import { carryStuckMemory, initStuckMemory, stuckOps } from './stuck.js';
 import { carryTailingsMemory, initTailingsMemory, tailingsOps } from './tailings.js';
+import { carryTailingsDamMemory, initTailingsDamMemory, tailingsDamOps } from './tailings-dam.js';
 import { carryThresholdMemory, initThresholdMemory, thresholdOps } from './threshold.js';
 import { carryVehicleMemory, initVehicleMemory, vehicleOps } from './vehicle.js';
 
@@ -35,6 +36,8 @@ export function initMemory(rule: RuleDocument, start: number): KindMemory {
       return initCompositeMemory();
     case 'tailings':
       return initTailingsMemory(rule);
+    case 'tailings_dam':
+      return initTailingsDamMemory(rule);
     case 'vehicle':
       return initVehicleMemory(rule, start);
   }
@@ -67,6 +70,8 @@ export function carryMemory(rule: RuleDocument, old: KindMemory, at: number): Ki
       return old.kind === 'composite' ? carryLastReadings('composite', expressionPointIds(rule.expression), old) : initCompositeMemory();
     case 'tailings':
       return carryTailingsMemory(rule, old);
+    case 'tailings_dam':
+      return carryTailingsDamMemory(rule, old);
     case 'vehicle':
       return carryVehicleMemory(rule, old, at);
   }
@@ -97,6 +102,8 @@ export function bindKind(rule: RuleDocument, memory: KindMemory): BoundKind {
       return memory.kind === 'composite' ? new Bound(compositeOps(rule), memory) : mismatch(rule, memory);
     case 'tailings':
       return memory.kind === 'tailings' ? new Bound(tailingsOps(rule), memory) : mismatch(rule, memory);
+    case 'tailings_dam':
+      return memory.kind === 'tailings_dam' ? new Bound(tailingsDamOps(rule), memory) : mismatch(rule, memory);
     case 'vehicle':
       return memory.kind === 'vehicle' ? new Bound(vehicleOps(rule), memory) : mismatch(rule, memory);
   }
