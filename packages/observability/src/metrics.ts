@@ -13,6 +13,10 @@ export function enableDefaultMetrics(): void {
   if (defaultsOn) return;
   defaultsOn = true;
   collectDefaultMetrics({ register: metricsRegistry, prefix: 'hazardwatch_' });
+  // prom-client also exports the sums of `nodejs_active_{handles,requests,resources}` (by type)
+  // as gauges named `…_total`, which Prometheus reserves for counters (promtool flags them).
+  // The by-type gauges stay; sum(…) gives the same figure.
+  for (const what of ['handles', 'requests', 'resources']) metricsRegistry.removeSingleMetric(`hazardwatch_nodejs_active_${what}_total`);
 }
 
 /** Get-or-create, so two instances of a service in one process (tests) share a metric. */
