@@ -48,6 +48,7 @@ export const LATCH_RESET_ERRORS = {
   [RuleErrorCode.ResetNothingLatched]: 409,
   [RulesWorkerErrorCode.ResetRuleUnknown]: 409,
   [RulesWorkerErrorCode.ResetTimeout]: 503,
+  [RulesWorkerErrorCode.ResetUnavailable]: 503,
 } as const;
 export type LatchResetErrorCode = keyof typeof LATCH_RESET_ERRORS;
 

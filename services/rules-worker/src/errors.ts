@@ -12,6 +12,8 @@ export const RulesWorkerErrorCode = {
   ResetRuleUnknown: 'HW_RULES_WORKER_RESET_RULE_UNKNOWN',
   /** A latch reset sent to a partition that does not evaluate that rule and subject. */
   ResetWrongPartition: 'HW_RULES_WORKER_RESET_WRONG_PARTITION',
+  /** A latch reset request could not be queued: Redis out of reach (nothing queued; asking again is safe). */
+  ResetUnavailable: 'HW_RULES_WORKER_RESET_UNAVAILABLE',
   /** No answer to a latch reset request in time (the job stays queued and will still run). */
   ResetTimeout: 'HW_RULES_WORKER_RESET_TIMEOUT',
   /** A backtest request with an invalid rule document or range; `reasons` say why. */
