@@ -9,6 +9,7 @@ export * from './presets/preset.js';
 export * from './presets/preset-registry.js';
 export * from './presets/process-isa.js';
 export * from './presets/tailings.js';
+export * from './presets/tailings-dam.js';
 export * from './presets/tailings-minimums.js';
 export * from './presets/vehicle.js';
 export * from './reset-latch.js';

@@ -30,6 +30,7 @@ const MINIMAL: Record<string, Record<string, unknown>> = {
   'tailings-rainfall': { ...who, pointIds: [1] },
   'tailings-displacement': { ...who, pointIds: [1], redMm: 50 },
   'tailings-displacement-rate': { ...who, pointIds: [1], windowMs: H, grades: { yellow: 5 } },
+  'tailings-dam': { ...who, dam: { grade: 3, type: 'upstream' }, rainfall: { pointIds: [1] } },
   'vehicle-overspeed': { ...who, hazardSourceId: null, vehicleId: 'v-1' },
   'vehicle-fatigue': { ...who, hazardSourceId: null },
   'vehicle-forbidden-hours': { ...who, hazardSourceId: null },
@@ -136,6 +137,69 @@ describe('presets', () => {
       const rain = (mm: number) => Array.from({ length: 12 }, (_, i) => rd(1, (i + 1) * H, mm / 12));
       expect(evaluateRule(doc, undefined, { readings: rain(31), positions: [] }, T0 + 12 * H).transitions.map((t) => t.colour)).toEqual(['yellow']);
       expect(evaluateRule(doc, undefined, { readings: rain(29), positions: [] }, T0 + 12 * H).transitions).toEqual([]);
+    });
+
+    describe('a whole dam (GB 39496 §5.5.4)', () => {
+      const whole = {
+        ...who,
+        dam: { grade: 3, type: 'upstream' },
+        freeboard: { pointIds: [1], crestElevationM: 128, orangeM: 0.9, yellowM: 1.2 },
+        beach: { pointIds: [2], orangeM: 80, yellowM: 90, blueM: 100 },
+        pondLevel: { pointIds: [1], grades: { blue: 126.5, yellow: 126.8, orange: 127.1 } },
+        phreatic: { pointIds: [3, 4], designMinBurialDepthM: 5, yellowM: 6, blueM: 6.5 },
+        rainfall: { pointIds: [5] },
+        displacement: { pointIds: [6, 7], redMm: 50, yellowMm: 20, blueMm: 10, escalation: { blue: 2, yellow: 2, orange: 2 } },
+      };
+
+      test('every item from its single-item figures, one dam policy; keys name the item alarms', () => {
+        const doc = instantiatePreset('tailings-dam', whole);
+        if (doc.kind !== 'tailings_dam') throw new Error(`expected a tailings_dam rule, got ${doc.kind}`);
+        expect(doc.source).toMatch(/^GB 39496-2020 §5\.5\.4: .*GB 51108-2015 §8\.3$/);
+        expect(doc.escalation).toEqual({ blue: 4, yellow: 3, orange: 2 });
+        expect(doc.items.map((i) => i.key)).toEqual(['freeboard', 'beach', 'pond-level', 'phreatic', 'rainfall', 'displacement']);
+        const grades = (key: string) => {
+          const item = doc.items.find((i) => i.key === key)?.item;
+          return item && item.measure !== 'rainfall' ? item.grades : null;
+        };
+        // Upstream grade 3: GB 50863 freeboard 0.7 m, beach 70 m [unconfirmed]; phreatic orange 1.1 × 5 m.
+        expect(grades('freeboard')).toEqual({ red: 0.7, orange: 0.9, yellow: 1.2, blue: null });
+        expect(grades('beach')).toEqual({ red: 70, orange: 80, yellow: 90, blue: 100 });
+        expect(grades('phreatic')?.orange).toBeCloseTo(5.5, 10);
+        expect(grades('displacement')).toEqual({ red: 50, orange: 40, yellow: 20, blue: 10 });
+        expect(doc.items.find((i) => i.key === 'displacement')?.escalation).toEqual({ blue: 2, yellow: 2, orange: 2 });
+        // The same figures as the single-item preset.
+        const single = instantiatePreset('tailings-freeboard', { ...who, dam: whole.dam, ...whole.freeboard });
+        expect(single.kind === 'tailings' && single.item).toEqual(doc.items[0]?.item);
+      });
+
+      test('four items at blue make the dam yellow; the dam alarm says why', () => {
+        const doc = instantiatePreset('tailings-dam', { ...whole, escalation: { blue: 4, yellow: null, orange: 2 } });
+        // Pond 126.6 (blue; freeboard 1.4 m none), beach 95 m (blue), phreatic 6.2 / 7 m (blue), rain none, displacement 12 / 5 mm (blue).
+        const readings = [rd(1, 0, 126.6), rd(2, 0, 95), rd(3, 0, 6.2), rd(4, 0, 7), rd(5, 0, 0), rd(6, 0, 12), rd(7, 0, 5)];
+        const res = evaluateRule(doc, undefined, { readings, positions: [] }, T0);
+        const dam = res.transitions.filter((t) => t.subject === 'rule:p-1');
+        expect(dam.map((t) => t.colour)).toEqual(['yellow']);
+        expect(dam[0]?.message).toContain('4 items at blue or worse → yellow');
+        expect(res.transitions.filter((t) => t.subject !== 'rule:p-1').map((t) => `${t.subject}=${t.colour}`)).toEqual([
+          'rule:p-1:beach=blue',
+          'rule:p-1:pond-level=blue',
+          'rule:p-1:phreatic=blue',
+          'rule:p-1:displacement=blue',
+        ]);
+      });
+
+      test.each([
+        { name: 'no item', params: { ...who, dam: { grade: 3, type: 'upstream' } }, reason: /give at least one monitoring item/ },
+        { name: 'no hazard source', params: { ...whole, hazardSourceId: undefined }, reason: /^hazardSourceId: / },
+        {
+          name: 'a downstream freeboard without redM',
+          params: { ...whole, dam: { grade: 2, type: 'downstream' } },
+          reason: /^freeboard\.redM: no GB 50863 minimum freeboard is known here/,
+        },
+        { name: 'an unknown item', params: { ...whole, seepage: { pointIds: [9] } }, reason: /seepage/ },
+      ])('refuses $name with a reason', ({ params, reason }) => {
+        rejects('tailings-dam', params, reason);
+      });
     });
 
     test('displacement: orange defaults to 80 % of red', () => {

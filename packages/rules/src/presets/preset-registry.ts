@@ -14,6 +14,7 @@ import {
   tailingsPhreaticPreset,
   tailingsRainfallPreset,
 } from './tailings.js';
+import { tailingsDamPreset } from './tailings-dam.js';
 import { vehicleFatiguePreset, vehicleForbiddenHoursPreset, vehicleLongStopPreset, vehicleOfflinePreset, vehicleOverspeedPreset } from './vehicle.js';
 
 /** Every preset the product ships. */
@@ -31,6 +32,7 @@ export const PRESETS: readonly PresetDefinition[] = [
   tailingsRainfallPreset,
   tailingsDisplacementPreset,
   tailingsDisplacementRatePreset,
+  tailingsDamPreset,
   vehicleOverspeedPreset,
   vehicleFatiguePreset,
   vehicleForbiddenHoursPreset,
