@@ -1,55 +1,34 @@
 import { readFile } from 'node:fs/promises';
-import { createTestDatabase, type TestDatabase, waitFor } from '@hazardwatch/testkit';
-import mqtt, { type MqttClient } from 'mqtt';
+import { createTestDatabase, freePort, type TestDatabase, waitFor } from '@hazardwatch/testkit';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateBrokerAuth, type ServiceAccountInput } from '../../deploy/broker-auth/src/generate.js';
+import { DynsecControlError } from '../../deploy/broker-auth/src/dynsec-control.js';
+import { generateBrokerAuth, type ServiceAccountInput, signalBrokerReload } from '../../deploy/broker-auth/src/generate.js';
 import { hashMosquittoPassword } from '../../deploy/broker-auth/src/mosquitto-password.js';
 import { type AuthBroker, startAuthBroker } from './support/auth-broker.js';
+import { connect, publish, refusal, subscribe } from './support/mqtt.js';
 
 /**
- * The production broker's authentication and ACLs, end to end on a real Mosquitto
- * started with deploy/mosquitto/mosquitto.conf: the registry's credentials become
- * the password and ACL files (broker-auth), and the broker enforces them.
+ * The production broker's authentication and authorisation, end to end on a real Mosquitto
+ * started with deploy/mosquitto/mosquitto.conf: the registry's credentials become the
+ * password file and the dynamic security plugin's roles (broker-auth), the broker enforces
+ * them, and later registry changes reach the running broker without a restart.
  */
 
-/** A hard-to-guess share group, as deploy/.env.example asks for (see the subscription test below). */
+/** The share group no longer needs to be secret (the plugin checks SUBSCRIBE); a real-looking one all the same. */
 const SHARE_GROUP = 'ingest-7f3a9c2e';
 const INGEST: ServiceAccountInput = { role: 'ingest', username: 'hw-ingest', password: 'ingest-secret-0123456789', shareGroup: SHARE_GROUP };
+const ADMIN: ServiceAccountInput = { role: 'admin', username: 'hw-broker-admin', password: 'admin-secret-0123456789' };
 const PASSWORDS = { 'gas-01': 'gas-01-secret-pw', 'gas-02': 'gas-02-secret-pw', 'truck-01': 'truck-01-secret-pw', 'dam-01': 'dam-01-secret-pw' };
-
-async function connect(url: string, opts: { username?: string; password?: string; clientId?: string }): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, clean: true, ...opts });
-  client.on('error', () => undefined);
-  return client;
-}
-
-/** The CONNACK reason code of a refused connection (MQTT 5: 134 bad user name or password, 135 not authorized). */
-async function refusal(url: string, opts: { username?: string; password?: string }): Promise<number> {
-  try {
-    const c = await connect(url, opts);
-    await c.endAsync();
-    return 0;
-  } catch (err) {
-    return (err as { code?: number }).code ?? -1;
-  }
-}
-
-/** The PUBACK outcome of a QoS 1 publish: `ok`, or the MQTT 5 reason code the broker refused it with. */
-async function publish(client: MqttClient, topic: string, payload: string): Promise<'ok' | number> {
-  try {
-    await client.publishAsync(topic, payload, { qos: 1 });
-    return 'ok';
-  } catch (err) {
-    return (err as { code?: number }).code ?? -1;
-  }
-}
 
 describe('broker authentication and ACLs from the registry (real mosquitto)', () => {
   let db: TestDatabase;
   let broker: AuthBroker;
   let ingest: MqttClient;
+  let ingestClosed = 0;
   const received: string[] = [];
-  const generate = (outDir: string) => generateBrokerAuth({ pool: db.pool, outDir, services: [INGEST], topicPrefix: '' });
+  /** Before the broker runs: the files. Once it runs: over $CONTROL, as `npm run broker-auth -- --broker-url` does. */
+  const generate = (outDir: string, brokerUrl?: string) => generateBrokerAuth({ pool: db.pool, outDir, services: [INGEST, ADMIN], topicPrefix: '', brokerUrl });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -75,7 +54,10 @@ describe('broker authentication and ACLs from the registry (real mosquitto)', ()
     });
     ingest = await connect(broker.serviceUrl, { username: INGEST.username, password: INGEST.password, clientId: 'hw-ingest-test-0' });
     ingest.on('message', (topic, payload) => received.push(`${topic} ${payload.toString()}`));
-    await ingest.subscribeAsync(`$share/${SHARE_GROUP}/hw/v1/#`, { qos: 1 });
+    ingest.on('close', () => {
+      ingestClosed++;
+    });
+    expect(await subscribe(ingest, [`$share/${SHARE_GROUP}/hw/v1/#`])).toEqual([1]);
   });
 
   afterAll(async () => {
@@ -84,15 +66,20 @@ describe('broker authentication and ACLs from the registry (real mosquitto)', ()
     await db?.drop();
   });
 
-  it('writes files mosquitto reads: $7$ PBKDF2-SHA512 hashes and per-user grants bound to the enterprise', async () => {
+  it('writes files mosquitto reads: $7$ PBKDF2-SHA512 hashes, and a role per account bound to its enterprise with no secret in it', async () => {
     const pw = await readFile(`${broker.authDir}/passwd`, 'utf8');
     expect(pw).toMatch(/^gas-01:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==$/m);
+    expect(pw).toMatch(/^hw-broker-admin:\$7\$/m);
     expect(pw).not.toContain('dam-01');
-    const acl = await readFile(`${broker.authDir}/acl`, 'utf8');
-    expect(acl).toContain('user gas-01\ntopic write hw/v1/ent-a/gas-01/#');
-    expect(acl).toContain('user truck-01\ntopic write hw/v1/ent-b/truck-01/#');
-    expect(acl).toContain(`user hw-ingest\ntopic read hw/v1/#\ntopic read $share/${SHARE_GROUP}/hw/v1/#`);
-    expect(acl).not.toMatch(/^pattern /m);
+    const text = await readFile(`${broker.authDir}/dynamic-security.json`, 'utf8');
+    const dynsec = JSON.parse(text) as { roles: { rolename: string; acls: { acltype: string; topic: string }[] }[]; clients: { username: string }[] };
+    const acls = (role: string) => dynsec.roles.find((r) => r.rolename === role)?.acls.map((a) => `${a.acltype} ${a.topic}`);
+    expect(acls('hw-terminal:gas-01')).toEqual(['publishClientSend hw/v1/ent-a/gas-01/#']);
+    expect(acls('hw-terminal:truck-01')).toEqual(['publishClientSend hw/v1/ent-b/truck-01/#']);
+    expect(acls('hw-ingest:hw-ingest')).toEqual([`subscribeLiteral $share/${SHARE_GROUP}/hw/v1/#`, 'publishClientReceive hw/v1/#']);
+    expect(dynsec.clients.map((c) => c.username).sort()).toEqual(['gas-01', 'gas-02', 'hw-broker-admin', 'hw-ingest', 'truck-01']);
+    // Authentication is the password file's: the plugin's file carries no password, salt or hash.
+    expect(text).not.toMatch(/"(password|salt|iterations)"/);
   });
 
   it('a device with the right password publishes to its own topics, and ingest (shared subscription) receives it', async () => {
@@ -132,16 +119,15 @@ describe('broker authentication and ACLs from the registry (real mosquitto)', ()
     }
   });
 
-  it('a device subscribing to everything, or to a guessed share group, receives nothing and takes nothing from ingest', async () => {
-    // Mosquitto 2.0's ACL check does not cover SUBSCRIBE: any client may subscribe to any filter, and
-    // only the read grant at delivery stops it. A shared-subscription member that may not read is still
-    // assigned its share of the messages, which are then dropped: a device that joined ingest's group
-    // would silently discard part of the telemetry. Hence the share group is a secret of the deployment
-    // (INGEST_SHARE_GROUP in deploy/.env); see docs/deployment.md.
+  it('a device may not subscribe at all, not even to its own topics; ingest misses nothing', async () => {
     const snoop = await connect(broker.deviceUrl, { username: 'gas-02', password: PASSWORDS['gas-02'] });
     const snooped: string[] = [];
     snoop.on('message', (topic) => snooped.push(topic));
-    await snoop.subscribeAsync(['hw/v1/#', '$share/ingest/hw/v1/#', '$share/hw/hw/v1/#'], { qos: 1 });
+    // MQTT 5 SUBACK reason 135 (not authorized) for each: the plugin checks SUBSCRIBE, so the device
+    // cannot join ingest's share group (tests/deploy/broker-share-hijack.test.ts shows what that cost).
+    expect(await subscribe(snoop, ['hw/v1/#', `$share/${SHARE_GROUP}/hw/v1/#`, '$share/ingest/hw/v1/#', 'hw/v1/ent-a/gas-02/#', '#'])).toEqual([
+      135, 135, 135, 135, 135,
+    ]);
     const dev = await connect(broker.deviceUrl, { username: 'gas-01', password: PASSWORDS['gas-01'] });
     try {
       const before = received.length;
@@ -153,6 +139,17 @@ describe('broker authentication and ACLs from the registry (real mosquitto)', ()
       await dev.endAsync();
       await snoop.endAsync();
     }
+  });
+
+  it('ingest may subscribe only to its shared subscription, and may not publish', async () => {
+    const other = await connect(broker.serviceUrl, { username: INGEST.username, password: INGEST.password, clientId: 'hw-ingest-test-x' });
+    try {
+      expect(await subscribe(other, ['hw/v1/#', '$share/other/hw/v1/#', '$CONTROL/dynamic-security/v1/response'])).toEqual([135, 135, 135]);
+      expect(await publish(other, 'hw/v1/ent-a/gas-01/telemetry', 'forged-by-ingest')).toBe(135);
+    } finally {
+      await other.endAsync();
+    }
+    expect(received.filter((m) => m.endsWith('forged-by-ingest'))).toEqual([]);
   });
 
   it('a vehicle terminal publishes its positions under its own enterprise', async () => {
@@ -189,15 +186,17 @@ describe('broker authentication and ACLs from the registry (real mosquitto)', ()
     }
   });
 
-  it('a credential issued later is live after regenerating and SIGHUP, without restarting the broker', async () => {
+  it('a credential issued later is live after a sync over $CONTROL and SIGHUP, without restarting the broker', async () => {
+    const pid = Number((await readFile(broker.pidFile, 'utf8')).trim());
     expect([134, 135]).toContain(await refusal(broker.deviceUrl, { username: 'dam-01', password: PASSWORDS['dam-01'] }));
     await db.pool.query(`INSERT INTO mqtt_credentials (username, enterprise_id, device_id, password_hash) VALUES ('dam-01', 'ent-b', 'dam-01', $1)`, [
       hashMosquittoPassword(PASSWORDS['dam-01']),
     ]);
-    const again = await generate(broker.authDir);
-    expect(again.changed).toBe(true);
-    const pid = Number((await readFile(broker.pidFile, 'utf8')).trim());
-    process.kill(pid, 'SIGHUP');
+    const sync = await generate(broker.authDir, broker.serviceUrl);
+    // createRole and createClient for dam-01, applied by the running plugin.
+    expect(sync.dynsec).toEqual({ via: 'control', commands: 2 });
+    expect(sync.passwordChanged).toBe(true);
+    expect(await signalBrokerReload(broker.pidFile)).toBe(pid);
     const dam = await waitFor(
       async () => {
         try {
@@ -211,10 +210,69 @@ describe('broker authentication and ACLs from the registry (real mosquitto)', ()
     try {
       expect(await publish(dam, 'hw/v1/ent-b/dam-01/telemetry', 'dam')).toBe('ok');
       await waitFor(() => received.includes('hw/v1/ent-b/dam-01/telemetry dam'), { what: 'the dam message', timeoutMs: 5000 });
+      expect(await subscribe(dam, [`$share/${SHARE_GROUP}/hw/v1/#`])).toEqual([135]);
     } finally {
       await dam.endAsync();
     }
-    // Nothing changed since: the files are left alone (no needless reload).
-    expect((await generate(broker.authDir)).changed).toBe(false);
+    // The plugin saved the change itself: a broker restarted now would load dam-01's role.
+    expect(await readFile(`${broker.authDir}/dynamic-security.json`, 'utf8')).toContain('hw-terminal:dam-01');
+    // Nothing changed since: no command, no file write (no needless reload).
+    const again = await generate(broker.authDir, broker.serviceUrl);
+    expect(again.dynsec).toEqual({ via: 'control', commands: 0 });
+    expect(again.passwordChanged).toBe(false);
+    expect(Number((await readFile(broker.pidFile, 'utf8')).trim())).toBe(pid);
+    expect(ingestClosed).toBe(0);
+  });
+
+  it('a revoked credential disconnects the device at once and keeps it out, without restarting the broker', async () => {
+    const gas02 = await connect(broker.deviceUrl, { username: 'gas-02', password: PASSWORDS['gas-02'] });
+    let kicked = false;
+    gas02.on('close', () => {
+      kicked = true;
+    });
+    expect(await publish(gas02, 'hw/v1/ent-a/gas-02/telemetry', 'before-revocation')).toBe('ok');
+    await db.pool.query(`DELETE FROM mqtt_credentials WHERE username = 'gas-02'`);
+    const sync = await generate(broker.authDir, broker.serviceUrl);
+    // deleteClient and deleteRole: the plugin disconnects the client's connections on deleteClient.
+    expect(sync.dynsec).toEqual({ via: 'control', commands: 2 });
+    await waitFor(() => kicked, { what: 'gas-02 to be disconnected by the revocation', timeoutMs: 5000 });
+    // Before the password file is reread the device can still log in, but may do nothing.
+    const zombie = await connect(broker.deviceUrl, { username: 'gas-02', password: PASSWORDS['gas-02'] });
+    try {
+      expect(await publish(zombie, 'hw/v1/ent-a/gas-02/telemetry', 'after-revocation')).toBe(135);
+    } finally {
+      await zombie.endAsync().catch(() => undefined);
+    }
+    expect(sync.passwordChanged).toBe(true);
+    await signalBrokerReload(broker.pidFile);
+    await waitFor(async () => [134, 135].includes(await refusal(broker.deviceUrl, { username: 'gas-02', password: PASSWORDS['gas-02'] })), {
+      what: 'gas-02 to be refused after the reload',
+      timeoutMs: 5000,
+    });
+    // Everyone else is untouched.
+    const dev = await connect(broker.deviceUrl, { username: 'gas-01', password: PASSWORDS['gas-01'] });
+    try {
+      expect(await publish(dev, 'hw/v1/ent-a/gas-01/telemetry', 'after-gas-02-revoked')).toBe('ok');
+      await waitFor(() => received.includes('hw/v1/ent-a/gas-01/telemetry after-gas-02-revoked'), { what: 'gas-01 after the revocation', timeoutMs: 5000 });
+    } finally {
+      await dev.endAsync();
+    }
+    expect(received.filter((m) => m.endsWith('after-revocation'))).toEqual([]);
+    expect(ingestClosed).toBe(0);
+  });
+
+  it('falls back to the file when no broker answers, and fails (no fallback) when the broker refuses the admin', async () => {
+    const closedPort = await freePort();
+    const offline = await generate(broker.authDir, `mqtt://127.0.0.1:${closedPort}`);
+    expect(offline.dynsec).toMatchObject({ via: 'file', reason: 'broker_unreachable' });
+    const wrongAdmin = generateBrokerAuth({
+      pool: db.pool,
+      outDir: broker.authDir,
+      services: [INGEST, { ...ADMIN, password: 'not-the-admin-password' }],
+      topicPrefix: '',
+      brokerUrl: broker.serviceUrl,
+    });
+    await expect(wrongAdmin).rejects.toBeInstanceOf(DynsecControlError);
+    await expect(wrongAdmin).rejects.toMatchObject({ code: 'HW_BROKER_AUTH_ADMIN_REFUSED' });
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderBrokerFiles, type ServiceAccount } from '../../deploy/broker-auth/src/broker-files.js';
+import { type DynsecCommand, type DynsecState, planDynsecCommands, renderDynsecFile } from '../../deploy/broker-auth/src/dynsec.js';
 import { parsePasswordFile } from '../../deploy/broker-auth/src/generate.js';
 import { hashMosquittoPassword, parseMosquittoHash, verifyMosquittoPassword } from '../../deploy/broker-auth/src/mosquitto-password.js';
 import type { BrokerTerminal } from '../../packages/db/src/repos/broker-auth.repo.js';
@@ -67,15 +68,19 @@ const terminal = (over: Partial<BrokerTerminal>): BrokerTerminal => ({
   ...over,
 });
 const INGEST: ServiceAccount = { role: 'ingest', username: 'hw-ingest', passwordHash: hash('ingest'), shareGroup: 'ingest-x1' };
+const ADMIN: ServiceAccount = { role: 'admin', username: 'hw-broker-admin', passwordHash: hash('admin') };
 
-describe('password and ACL files from the registry', () => {
-  it('grants each terminal its own topics under its own enterprise, and ingest the read side', () => {
+const roleAcls = (f: ReturnType<typeof renderBrokerFiles>) =>
+  Object.fromEntries(f.dynsec.roles.map((r) => [r.rolename, r.acls.map((a) => `${a.allow ? 'allow' : 'deny'} ${a.acltype} ${a.topic}`)]));
+
+describe('password file and dynamic-security state from the registry', () => {
+  it('grants each terminal publishing on its own topics under its own enterprise only, ingest its share and the read side', () => {
     const f = renderBrokerFiles({
       terminals: [
         terminal({}),
         terminal({ terminal: 'vehicle', terminalId: 'truck-9', enterpriseId: 'ent-2', username: 'truck-9', credentialEnterpriseId: 'ent-2' }),
       ],
-      services: [INGEST, { role: 'gateway', username: 'jt808-gw', passwordHash: hash('gw'), enterpriseId: 'ent-2' }],
+      services: [INGEST, { role: 'gateway', username: 'jt808-gw', passwordHash: hash('gw'), enterpriseId: 'ent-2' }, ADMIN],
       topicPrefix: '',
     });
     expect(f.terminals).toBe(2);
@@ -83,29 +88,42 @@ describe('password and ACL files from the registry', () => {
     expect(f.passwordFile.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
       `hw-ingest:${hash('ingest')}`,
       `jt808-gw:${hash('gw')}`,
+      `hw-broker-admin:${hash('admin')}`,
       `dev-1:${hash('pw')}`,
       `truck-9:${hash('pw')}`,
     ]);
-    const grants = f.aclFile.split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(grants).toEqual([
-      'user hw-ingest',
-      'topic read hw/v1/#',
-      'topic read $share/ingest-x1/hw/v1/#',
-      'user jt808-gw',
-      'topic write hw/v1/ent-2/#',
-      'user dev-1',
-      'topic write hw/v1/ent-1/dev-1/#',
-      'user truck-9',
-      'topic write hw/v1/ent-2/truck-9/#',
+    expect(roleAcls(f)).toEqual({
+      'hw-ingest:hw-ingest': ['allow subscribeLiteral $share/ingest-x1/hw/v1/#', 'allow publishClientReceive hw/v1/#'],
+      'hw-gateway:jt808-gw': ['allow publishClientSend hw/v1/ent-2/#'],
+      'hw-admin:hw-broker-admin': [
+        'allow publishClientSend $CONTROL/dynamic-security/v1',
+        'allow subscribeLiteral $CONTROL/dynamic-security/v1/response',
+        'allow publishClientReceive $CONTROL/dynamic-security/v1/response',
+      ],
+      'hw-terminal:dev-1': ['allow publishClientSend hw/v1/ent-1/dev-1/#'],
+      'hw-terminal:truck-9': ['allow publishClientSend hw/v1/ent-2/truck-9/#'],
+    });
+    expect(f.dynsec.clients.map((c) => `${c.username} ${c.roles.map((r) => r.rolename).join(',')}`)).toEqual([
+      'hw-ingest hw-ingest:hw-ingest',
+      'jt808-gw hw-gateway:jt808-gw',
+      'hw-broker-admin hw-admin:hw-broker-admin',
+      'dev-1 hw-terminal:dev-1',
+      'truck-9 hw-terminal:truck-9',
     ]);
+    // Everything not granted is refused, receiving included.
+    expect(f.dynsec.defaultACLAccess).toEqual({ publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true });
+    const file = renderDynsecFile(f.dynsec);
+    expect(JSON.parse(file)).toMatchObject({ defaultACLAccess: f.dynsec.defaultACLAccess, groups: [] });
+    expect(file).not.toMatch(/"(password|salt|iterations)"/);
   });
 
-  it('applies MQTT_TOPIC_PREFIX and is byte-for-byte stable for the same input', () => {
+  it('applies MQTT_TOPIC_PREFIX and is stable for the same input', () => {
     const input = { terminals: [terminal({})], services: [INGEST], topicPrefix: 'site-a/' };
     const a = renderBrokerFiles(input);
-    expect(a.aclFile).toContain('topic write site-a/hw/v1/ent-1/dev-1/#');
-    expect(a.aclFile).toContain('topic read $share/ingest-x1/site-a/hw/v1/#');
+    expect(roleAcls(a)['hw-terminal:dev-1']).toEqual(['allow publishClientSend site-a/hw/v1/ent-1/dev-1/#']);
+    expect(roleAcls(a)['hw-ingest:hw-ingest']).toEqual(['allow subscribeLiteral $share/ingest-x1/site-a/hw/v1/#', 'allow publishClientReceive site-a/hw/v1/#']);
     expect(renderBrokerFiles(input)).toEqual(a);
+    expect(renderDynsecFile(renderBrokerFiles(input).dynsec)).toBe(renderDynsecFile(a.dynsec));
   });
 
   it('leaves out, with a reason, terminals that could not be granted safely', () => {
@@ -134,14 +152,76 @@ describe('password and ACL files from the registry', () => {
       'badhash:invalid_hash',
       'moved:enterprise_mismatch',
     ]);
-    expect(f.aclFile.split('\n').filter((l) => l.startsWith('user '))).toEqual(['user hw-ingest']);
+    expect(f.dynsec.clients.map((c) => c.username)).toEqual(['hw-ingest']);
+    expect(f.passwordFile.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([`hw-ingest:${hash('ingest')}`]);
   });
 
   it('refuses unsafe service accounts outright', () => {
     expect(() => renderBrokerFiles({ terminals: [], services: [{ ...INGEST, shareGroup: 'a/#' }], topicPrefix: '' })).toThrow(RangeError);
     expect(() => renderBrokerFiles({ terminals: [], services: [{ ...INGEST, username: 'x y' }], topicPrefix: '' })).toThrow(RangeError);
+    expect(() => renderBrokerFiles({ terminals: [], services: [INGEST, { ...ADMIN, username: INGEST.username }], topicPrefix: '' })).toThrow(RangeError);
     expect(() =>
       renderBrokerFiles({ terminals: [], services: [{ role: 'gateway', username: 'gw', passwordHash: hash('g'), enterpriseId: '+' }], topicPrefix: '' }),
     ).toThrow(RangeError);
+  });
+});
+
+describe('dynamic-security commands: from what the plugin holds to what the registry says', () => {
+  const desired = renderBrokerFiles({ terminals: [terminal({})], services: [INGEST, ADMIN], topicPrefix: '' }).dynsec;
+  const empty: DynsecState = {
+    defaultACLAccess: { publishClientSend: false, publishClientReceive: true, subscribe: false, unsubscribe: true },
+    roles: [],
+    clients: [],
+    groups: [],
+  };
+  const names = (cs: DynsecCommand[]) => cs.map((c) => `${c.command} ${String(c.rolename ?? c.username ?? c.groupname ?? '')}`.trim());
+
+  it('from nothing: default access, then roles, then the clients that name them', () => {
+    expect(names(planDynsecCommands(empty, desired))).toEqual([
+      'setDefaultACLAccess',
+      'createRole hw-ingest:hw-ingest',
+      'createRole hw-admin:hw-broker-admin',
+      'createRole hw-terminal:dev-1',
+      'createClient hw-ingest',
+      'createClient hw-broker-admin',
+      'createClient dev-1',
+    ]);
+  });
+
+  it('nothing when the plugin already matches, whatever order it lists things in', () => {
+    const same: DynsecState = {
+      ...desired,
+      roles: [...desired.roles].reverse().map((r) => ({ ...r, acls: [...r.acls].reverse() })),
+      clients: [...desired.clients].reverse(),
+    };
+    expect(planDynsecCommands(same, desired)).toEqual([]);
+  });
+
+  it('changed grants, moved roles, hand-made groups and clients the registry no longer has', () => {
+    const current: DynsecState = {
+      ...desired,
+      roles: [
+        ...desired.roles.filter((r) => r.rolename !== 'hw-terminal:dev-1'),
+        { rolename: 'hw-terminal:dev-1', acls: [{ acltype: 'publishClientSend', topic: 'hw/v1/ent-old/dev-1/#', allow: true, priority: 0 }] },
+        { rolename: 'hw-terminal:gone', acls: [] },
+      ],
+      clients: [
+        ...desired.clients.filter((c) => c.username !== 'dev-1'),
+        { username: 'dev-1', roles: [{ rolename: 'hw-terminal:dev-1' }], groups: [{ groupname: 'by-hand' }], disabled: true },
+        { username: 'gone', roles: [{ rolename: 'hw-terminal:gone' }], groups: [] },
+      ],
+      groups: [{ groupname: 'by-hand' }],
+    };
+    const plan = planDynsecCommands(current, desired);
+    expect(names(plan)).toEqual([
+      'modifyRole hw-terminal:dev-1',
+      'modifyClient dev-1',
+      'enableClient dev-1',
+      'deleteClient gone',
+      'deleteGroup by-hand',
+      'deleteRole hw-terminal:gone',
+    ]);
+    expect(plan[0]).toMatchObject({ acls: [{ acltype: 'publishClientSend', topic: 'hw/v1/ent-1/dev-1/#', allow: true }] });
+    expect(plan[1]).toEqual({ command: 'modifyClient', username: 'dev-1', roles: [{ rolename: 'hw-terminal:dev-1' }], groups: [] });
   });
 });

@@ -38,6 +38,7 @@ describe.skipIf(!ENGINE)('docker compose stack: simulator → broker → ingest 
     REDIS_PASSWORD: random(),
     INGEST_MQTT_PASSWORD: random(),
     INGEST_SHARE_GROUP: `ingest-${random()}`,
+    BROKER_ADMIN_PASSWORD: `admin-${random()}`,
     GRAFANA_ADMIN_PASSWORD: random(),
   };
   const simPassword = `sim-${random()}`;

@@ -19,6 +19,7 @@ const SECRETS: Record<string, string> = {
   REDIS_PASSWORD: 'test-redis-password',
   INGEST_MQTT_PASSWORD: 'test-ingest-password',
   INGEST_SHARE_GROUP: 'ingest-test0123',
+  BROKER_ADMIN_PASSWORD: 'test-broker-admin-password',
   GRAFANA_ADMIN_PASSWORD: 'test-grafana-admin-password',
 };
 const HAZARDWATCH_SERVICES = ['migrate', 'broker-auth', 'ingest', 'rules-worker', 'dispatch', 'api'];
@@ -138,6 +139,9 @@ describe('docker-compose.yml', () => {
       expect(s.grafana?.environment?.GF_SECURITY_ADMIN_PASSWORD).toBe(SECRETS.GRAFANA_ADMIN_PASSWORD);
       expect(s['broker-auth']?.user).toBe('1883:1883');
       expect(s['broker-auth']?.environment?.MQTT_USERNAME).toBe(env.MQTT_USERNAME);
+      expect(s['broker-auth']?.environment?.BROKER_ADMIN_PASSWORD).toBe(SECRETS.BROKER_ADMIN_PASSWORD);
+      // Registry changes go to the running broker over its services' listener.
+      expect(s['broker-auth']?.command).toEqual(expect.arrayContaining(['--broker-url', 'mqtt://mosquitto:1884']));
       // Redis's password reaches the server from the container environment, not the command line of the config.
       expect(JSON.stringify(s.redis?.command)).not.toContain(SECRETS.REDIS_PASSWORD);
     });
@@ -188,11 +192,15 @@ describe('docker-compose.yml', () => {
       for (const entry of ['**/node_modules', 'deploy/.env', '.git']) expect(ignore.split('\n')).toContain(entry);
     });
 
-    it('has Mosquitto refuse anonymous clients and read the generated password and ACL files', async () => {
+    it('has Mosquitto refuse anonymous clients, authenticate from the generated password file and authorise with the dynamic security plugin', async () => {
       const conf = await readFile(join(REPO_ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
       expect(conf).toMatch(/^allow_anonymous false$/m);
       expect(conf).toMatch(/^password_file \/mosquitto\/auth\/passwd$/m);
-      expect(conf).toMatch(/^acl_file \/mosquitto\/auth\/acl$/m);
+      // The plugin's path in the eclipse-mosquitto image (its docker/2.0/Dockerfile installs it there).
+      expect(conf).toMatch(/^plugin \/usr\/lib\/mosquitto_dynamic_security\.so$/m);
+      expect(conf).toMatch(/^plugin_opt_config_file \/mosquitto\/auth\/dynamic-security\.json$/m);
+      // acl_file does not check SUBSCRIBE (tests/deploy/broker-share-hijack.test.ts): it must not come back.
+      expect(conf).not.toMatch(/^acl_file /m);
       expect(conf).toMatch(/^include_dir \/mosquitto\/config\/conf\.d$/m);
       const redis = await readFile(join(REPO_ROOT, 'deploy/redis/redis.conf'), 'utf8');
       expect(redis).toMatch(/^appendonly yes$/m);
