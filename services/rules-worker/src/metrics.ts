@@ -5,7 +5,12 @@ export function rulesWorkerMetrics() {
   return {
     jobs: counter('hazardwatch_rules_jobs_total', 'Partition jobs handled, by type (evaluate, tick) and outcome', ['type', 'outcome']),
     readings: counter('hazardwatch_rules_readings_evaluated_total', 'Readings and positions handed to rules (after de-duplication)'),
-    skipped: counter('hazardwatch_rules_inputs_skipped_total', 'Readings and positions skipped as already evaluated (redelivered messages)'),
+    skipped: counter('hazardwatch_rules_inputs_skipped_total', 'Readings and positions skipped as already evaluated (redelivered messages, re-run jobs)'),
+    late: counter(
+      'hazardwatch_rules_inputs_late_total',
+      'Readings and positions skipped as older than the newest evaluated of their point / vehicle, never evaluated: by reason (late: certainly; late_or_redelivered: older than the remembered window, cannot tell)',
+      ['reason'],
+    ),
     evaluations: counter('hazardwatch_rules_evaluations_total', 'Rule evaluations, by trigger (data, tick)', ['trigger']),
     transitions: counter('hazardwatch_rules_transitions_total', 'Alarm transitions decided by the engine, by kind', ['kind']),
     events: counter('hazardwatch_rules_alarm_events_total', 'Alarm events committed by the worker, by type', ['type']),

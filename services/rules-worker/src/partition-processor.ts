@@ -6,6 +6,7 @@ import { evaluateRule, NO_INPUTS, type RuleInputs, type RuleState, RuleStateSche
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { RulesWorkerError, RulesWorkerErrorCode } from './errors.js';
 import type { EventPublisher } from './event-publisher.js';
+import { classifyInput, type LogLimiter, rememberInputs } from './input-recency.js';
 import { RESET_JOB_NAME, ResetJobSchema, type ResetOutcome, TICK_JOB_NAME, TickJobSchema } from './jobs.js';
 import type { RulesWorkerMetrics } from './metrics.js';
 import type { PartitionStore, StateWrite, StoredStates } from './partition-store.js';
@@ -28,6 +29,8 @@ export type ProcessorContext = {
   retry: Omit<RetryContext, 'signal' | 'log' | 'onRetry'>;
   /** Per partition: rule id → version this process knows the stored state was built with. */
   verified: Map<number, Map<string, number>>;
+  /** Holds back warnings about late inputs (a device replaying its buffer must not flood the log). */
+  lateLog: LogLimiter;
 };
 
 export type JobOutcome = {
@@ -124,7 +127,7 @@ async function evaluateAndCommit(
   fence: { lockKey: string; token: string },
   work: readonly Work[],
   stored: StoredStates,
-  last: ReadonlyMap<string, number>,
+  last: ReadonlyMap<string, readonly number[]>,
   trigger: 'data' | 'tick',
   log: Logger,
   retry: RetryContext,
@@ -238,20 +241,26 @@ async function evaluateJob(ctx: ProcessorContext, p: number, job: Job, fence: { 
     retry,
   );
 
-  // Skip what was already evaluated: a redelivered MQTT message makes a second job with the
-  // same readings, and a re-run job carries inputs its first run already evaluated.
-  const last = new Map<string, number>();
+  // Evaluate only what is newer than the newest input evaluated for its point / vehicle (rule
+  // state is time-ordered). What is not is either already evaluated (a redelivered MQTT message
+  // makes a second job with the same readings, a re-run job carries inputs its first run
+  // evaluated) or late (a device uploading out of order): input-recency.ts tells them apart.
+  const taken = new Map<string, number[]>();
   const seen = new Set<string>();
   const perRule = new Map<string, { c: CachedRule; readings: JobReading[]; positions: JobPosition[] }>();
   let fresh = 0;
-  let skipped = 0;
+  let redelivered = 0;
+  const late: Array<{ field: string; ts: number; newest: number; reason: 'late' | 'late_or_redelivered' }> = [];
   const take = (field: string, ts: number): boolean => {
-    if (ts <= (stored.last.get(field) ?? Number.NEGATIVE_INFINITY) || seen.has(`${field}@${ts}`)) {
-      skipped++;
-      return false;
-    }
+    const recent = stored.recent.get(field) ?? [];
+    const verdict = seen.has(`${field}@${ts}`) ? 'redelivered' : classifyInput(recent, ts);
+    if (verdict === 'redelivered') redelivered++;
+    else if (verdict !== 'fresh') late.push({ field, ts, newest: recent.at(-1) ?? ts, reason: verdict });
+    if (verdict !== 'fresh') return false;
     seen.add(`${field}@${ts}`);
-    last.set(field, Math.max(last.get(field) ?? Number.NEGATIVE_INFINITY, ts));
+    const t = taken.get(field);
+    if (t) t.push(ts);
+    else taken.set(field, [ts]);
     fresh++;
     return true;
   };
@@ -266,10 +275,13 @@ async function evaluateJob(ctx: ProcessorContext, p: number, job: Job, fence: { 
     for (const c of rs) inputsOf(perRule, c).positions.push(pos);
   }
   ctx.metrics.readings.inc(fresh);
-  if (skipped > 0) {
-    ctx.metrics.skipped.inc(skipped);
-    log.debug({ skipped }, 'inputs already evaluated, skipped');
+  if (redelivered > 0) {
+    ctx.metrics.skipped.inc(redelivered);
+    log.debug({ skipped: redelivered }, 'inputs already evaluated (redelivered), skipped');
   }
+  if (late.length > 0) reportLate(ctx, log, late);
+  const last = new Map<string, number[]>();
+  for (const [field, ts] of taken) last.set(field, rememberInputs(stored.recent.get(field) ?? [], ts));
   // A rule's time moves to its latest input; the tick moves it on when no data comes. Both are
   // fixed by the job, so a re-run evaluates at the same `now`.
   const work: Work[] = [...perRule.values()].map(({ c, readings, positions }) => {
@@ -281,6 +293,34 @@ async function evaluateJob(ctx: ProcessorContext, p: number, job: Job, fence: { 
   const res = await evaluateAndCommit(ctx, p, fence, work, stored, last, 'data', log, retry);
   ctx.metrics.lagSeconds.observe(Math.max(0, ctx.now() - data.committedAt) / 1000);
   return { type: 'evaluate', outcome: 'ok', ...res };
+}
+
+/** Counts late inputs by reason, and warns about them (rate-limited) with the worst lag of the job. */
+function reportLate(
+  ctx: ProcessorContext,
+  log: Logger,
+  late: ReadonlyArray<{ field: string; ts: number; newest: number; reason: 'late' | 'late_or_redelivered' }>,
+): void {
+  let worst = late[0];
+  for (const l of late) {
+    ctx.metrics.late.inc({ reason: l.reason });
+    if (worst && l.newest - l.ts > worst.newest - worst.ts) worst = l;
+  }
+  const gate = ctx.lateLog.take(ctx.now(), late.length);
+  if (!gate.log || !worst) return;
+  const [kind, id] = worst.field.startsWith('pt:') ? ['point', Number(worst.field.slice(3))] : ['vehicle', worst.field.slice(4)];
+  log.warn(
+    {
+      [kind === 'point' ? 'pointId' : 'vehicleId']: id,
+      ts: worst.ts,
+      newestEvaluated: worst.newest,
+      lagMs: worst.newest - worst.ts,
+      reason: worst.reason,
+      lateInJob: late.length,
+      heldBackBefore: gate.suppressed,
+    },
+    `late ${kind === 'point' ? 'reading' : 'position'} skipped: older than the newest evaluated of its ${kind} (rule state is time-ordered)`,
+  );
 }
 
 async function tickJob(ctx: ProcessorContext, p: number, job: Job, fence: { lockKey: string; token: string }, log: Logger): Promise<JobOutcome> {

@@ -16,14 +16,17 @@ describe('partition store', () => {
     const lockKey = `${prefix}:evaluate-0:job-1:lock`;
     await redis.set(lockKey, 'token-a');
     const write = [{ ruleId: 'r1', json: '{"v":1}', version: 3, dueAt: 1_000 }];
-    expect(await store.commit(0, { lockKey, token: 'token-b' }, write, new Map([['pt:1', 5]]))).toBe(false);
+    expect(await store.commit(0, { lockKey, token: 'token-b' }, write, new Map([['pt:1', [3, 5]]]))).toBe(false);
     expect((await store.read(0, ['r1'], ['pt:1'])).states.size).toBe(0);
 
-    expect(await store.commit(0, { lockKey, token: 'token-a' }, write, new Map([['pt:1', 5]]))).toBe(true);
+    expect(await store.commit(0, { lockKey, token: 'token-a' }, write, new Map([['pt:1', [3, 5]]]))).toBe(true);
     const got = await store.read(0, ['r1', 'r2'], ['pt:1', 'pt:2']);
     expect(got.states.get('r1')).toBe('{"v":1}');
     expect(got.versions.get('r1')).toBe(3);
-    expect(got.last).toEqual(new Map([['pt:1', 5]]));
+    expect(got.recent).toEqual(new Map([['pt:1', [3, 5]]]));
+    // The layout before (one timestamp) reads as one remembered timestamp.
+    await redis.hset(store.key(0, 'last'), 'pt:9', '7');
+    expect((await store.read(0, [], ['pt:9'])).recent).toEqual(new Map([['pt:9', [7]]]));
     expect(await store.due(0, 999)).toEqual([]);
     expect(await store.due(0, 1_000)).toEqual(['r1']);
 

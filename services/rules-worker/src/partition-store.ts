@@ -1,4 +1,5 @@
 import type { Redis } from '@hazardwatch/queue';
+import { decodeRecent, encodeRecent } from './input-recency.js';
 
 /**
  * Rule state in Redis, per partition, under the queue prefix:
@@ -6,15 +7,17 @@ import type { Redis } from '@hazardwatch/queue';
  * - `{prefix}:rw:p{n}:ver`   hash: rule id → rule version the state was built with;
  * - `{prefix}:rw:p{n}:due`   sorted set: rule id by the engine's next deadline (`+inf`: none), so a
  *   tick evaluates only the rules something is due for;
- * - `{prefix}:rw:p{n}:last`  hash: `pt:<pointId>` / `veh:<vehicleId>` → timestamp of the last
- *   reading / position evaluated (a redelivered message is skipped);
+ * - `{prefix}:rw:p{n}:last`  hash: `pt:<pointId>` / `veh:<vehicleId>` → timestamps of the last
+ *   readings / positions evaluated, comma-separated, ascending (`input-recency.ts`: nothing at or
+ *   before the newest is evaluated again; the others tell a redelivery from a late input);
  * - `{prefix}:rw:p{n}:tick`  the latest tick time enqueued (older tick jobs are skipped).
  * Fleet rules keep one state per partition (each partition sees its own vehicles).
  */
 export type StoredStates = {
   states: Map<string, string>;
   versions: Map<string, number>;
-  last: Map<string, number>;
+  /** Per `pt:` / `veh:` field: the remembered evaluated timestamps, ascending (the newest last). */
+  recent: Map<string, number[]>;
 };
 
 export type StateWrite = { ruleId: string; json: string; version: number; dueAt: number | null };
@@ -70,7 +73,7 @@ export function createPartitionStore(redis: Redis, prefix: string) {
         if (err) throw err;
         values.push(Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : null)) : []);
       }
-      const out: StoredStates = { states: new Map(), versions: new Map(), last: new Map() };
+      const out: StoredStates = { states: new Map(), versions: new Map(), recent: new Map() };
       let k = 0;
       if (ruleIds.length > 0) {
         const states = values[k++] ?? [];
@@ -86,7 +89,7 @@ export function createPartitionStore(redis: Redis, prefix: string) {
         const last = values[k++] ?? [];
         lastFields.forEach((f, i) => {
           const v = last[i];
-          if (v) out.last.set(f, Number(v));
+          if (v) out.recent.set(f, decodeRecent(v));
         });
       }
       return out;
@@ -110,15 +113,21 @@ export function createPartitionStore(redis: Redis, prefix: string) {
     },
 
     /**
-     * Writes states and last-evaluated times if the job's lock (`lockKey`) still holds `token`
-     * (empty token: no fence). Returns false when the lock was lost and nothing was written.
+     * Writes states and remembered evaluated timestamps (whole, ascending) if the job's lock
+     * (`lockKey`) still holds `token` (empty token: no fence). Returns false when the lock was
+     * lost and nothing was written.
      */
-    async commit(p: number, fence: { lockKey: string; token: string }, states: readonly StateWrite[], last: ReadonlyMap<string, number>): Promise<boolean> {
+    async commit(
+      p: number,
+      fence: { lockKey: string; token: string },
+      states: readonly StateWrite[],
+      last: ReadonlyMap<string, readonly number[]>,
+    ): Promise<boolean> {
       if (states.length === 0 && last.size === 0) return true;
       const args: Array<string | number> = [fence.token, states.length];
       for (const s of states) args.push(s.ruleId, s.json, s.version, s.dueAt === null ? '+inf' : s.dueAt);
       args.push(last.size);
-      for (const [f, t] of last) args.push(f, t);
+      for (const [f, ts] of last) args.push(f, encodeRecent(ts));
       const r = await redis.eval(COMMIT_LUA, 5, fence.lockKey, key(p, 'state'), key(p, 'ver'), key(p, 'due'), key(p, 'last'), ...args);
       return r === 1;
     },

@@ -4,6 +4,7 @@ import { type Logger, once, runAll } from '@hazardwatch/observability';
 import { QueueNames, type Redis } from '@hazardwatch/queue';
 import { Queue, Worker } from 'bullmq';
 import { createEventPublisher, type EventPublisher } from './event-publisher.js';
+import { LogLimiter } from './input-recency.js';
 import { TICK_JOB_NAME, TICK_JOB_OPTIONS, type TickJob, tickJobId } from './jobs.js';
 import { rulesWorkerMetrics } from './metrics.js';
 import { type JobOutcome, type ProcessorContext, processPartitionJob } from './partition-processor.js';
@@ -121,6 +122,7 @@ export function createRulesWorker(deps: RulesWorkerDeps): RulesWorker {
         signal: abort.signal,
         retry: { minMs: deps.retry?.minMs ?? 100, maxMs: deps.retry?.maxMs ?? 5_000, maxPermanentAttempts: 5 },
         verified,
+        lateLog: new LogLimiter(10_000),
       };
       cache.start();
       for (const p of partitions) {
