@@ -26,6 +26,8 @@ export interface DispatchDeps {
   now?: () => number;
   rand?: () => number;
   fetch?: FetchLike;
+  /** Share of an enterprise's interruption-watched points interrupted at once that makes it offline (0 < x ≤ 1; default 1: all). Not in DispatchSettings yet. */
+  offlineInterruptedShare?: number;
 }
 
 export interface Dispatch {
@@ -88,7 +90,15 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
     fetch: deps.fetch ?? ((url, init) => fetch(url, init)),
   });
   const escalator = createEscalator({ pool, policy: settings.escalationPolicy, publish, log, metrics, now, leaseMs: Math.max(10_000, settings.lockMs) });
-  const offline = createOfflineDetector({ pool, offlineAfterMs: settings.offlineAfterMs, publish, log, metrics, now });
+  const offline = createOfflineDetector({
+    pool,
+    offlineAfterMs: settings.offlineAfterMs,
+    interruptedShare: deps.offlineInterruptedShare,
+    publish,
+    log,
+    metrics,
+    now,
+  });
   const sweeper = createSweeper({ pool, queues, fanOut, graceMs: settings.sweepGraceMs, cursor, log, metrics, now });
   const workers: Worker[] = [];
   const loops: Array<{ stop(): Promise<void> }> = [];

@@ -6,6 +6,6 @@ export { deliveriesFor } from './fan-out-plan.js';
 export type { FetchLike } from './http-post.js';
 export { alarmEventJobId, deliveryJobId } from './job-ids.js';
 export { createLiveStream, type LiveStream, type LiveStreamDeps, type LiveSubscription } from './live-stream.js';
-export { offlineAlarmId, planOffline } from './offline-plan.js';
+export { type EnterpriseInterruptions, type OfflinePolicy, offlineAlarmId, planOffline } from './offline-plan.js';
 export { createDispatchQueues, type DispatchQueues, publishEvents } from './queues.js';
 export { replayDeliveries } from './replay.js';
