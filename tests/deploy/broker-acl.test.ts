@@ -274,5 +274,17 @@ describe('broker authentication and ACLs from the registry (real mosquitto)', ()
     });
     await expect(wrongAdmin).rejects.toBeInstanceOf(DynsecControlError);
     await expect(wrongAdmin).rejects.toMatchObject({ code: 'HW_BROKER_AUTH_ADMIN_REFUSED' });
+    // An account that logs in but holds no admin role: its subscription to the responses is refused.
+    const notAdmin = generateBrokerAuth({
+      pool: db.pool,
+      outDir: broker.authDir,
+      services: [{ role: 'admin', username: INGEST.username, password: INGEST.password }],
+      topicPrefix: '',
+      brokerUrl: broker.serviceUrl,
+    });
+    await expect(notAdmin).rejects.toMatchObject({
+      code: 'HW_BROKER_AUTH_ADMIN_REFUSED',
+      message: expect.stringContaining('refused hw-ingest the subscription'),
+    });
   });
 });

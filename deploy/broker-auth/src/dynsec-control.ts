@@ -70,12 +70,19 @@ export async function openDynsecControl(o: { url: string; username: string; pass
   try {
     const granted = await client.subscribeAsync(`${CONTROL_TOPIC}/response`, { qos: 0 });
     if (granted.some((g) => g.qos > 2))
-      throw new DynsecControlError('HW_BROKER_AUTH_ADMIN_REFUSED', `the broker refused ${o.username} the subscription to ${CONTROL_TOPIC}/response`);
+      throw new DynsecControlError(
+        'HW_BROKER_AUTH_ADMIN_REFUSED',
+        `the broker refused ${o.username} the subscription to ${CONTROL_TOPIC}/response (no admin role in the plugin? stop the broker and run broker-auth: it then rewrites the plugin's file)`,
+      );
   } catch (err) {
     await client.endAsync(true).catch(() => undefined);
     throw err instanceof DynsecControlError
       ? err
-      : new DynsecControlError('HW_BROKER_AUTH_ADMIN_REFUSED', `subscribing to the dynsec responses failed`, { cause: err });
+      : new DynsecControlError(
+          'HW_BROKER_AUTH_ADMIN_REFUSED',
+          `subscribing to ${CONTROL_TOPIC}/response failed (no admin role in the plugin? stop the broker and run broker-auth: it then rewrites the plugin's file)`,
+          { cause: err },
+        );
   }
 
   const run1 = randomBytes(6).toString('hex');
