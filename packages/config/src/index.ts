@@ -1,2 +1,2 @@
-export { BoolFromEnv, type Env, EnvSchema } from './env-schema.js';
+export { BoolFromEnv, DispatchEnvSchema, type Env, EnvSchema } from './env-schema.js';
 export { type Config, ConfigError, loadConfig, loadConfigOrExit } from './load-config.js';

@@ -44,4 +44,67 @@ describe('loadConfig', () => {
   it('treats empty strings as unset', () => {
     expect(loadConfig({ MQTT_URL: '' }).mqtt.url).toBeUndefined();
   });
+
+  it('gives the rules worker its timings, bounded, each wrong one named', () => {
+    const d = loadConfig({}).rulesWorker;
+    expect(d).toEqual({
+      tickMs: 1000,
+      tickLagMs: 1000,
+      lockMs: 10_000,
+      stalledCheckMs: 5000,
+      ruleCheckMs: 30_000,
+      retry: { minMs: 100, maxMs: 5000 },
+      maxAttempts: 5,
+      partitions: undefined,
+      name: undefined,
+      lateLogMs: 10_000,
+    });
+    const c = loadConfig({ EVAL_PARTITIONS: '8', RULES_WORKER_PARTITIONS: '0, 2,5-7', RULES_WORKER_LOCK_MS: '20000', RULES_WORKER_NAME: 'rw-a' }).rulesWorker;
+    expect(c.partitions).toEqual([0, 2, 5, 6, 7]);
+    expect(c.lockMs).toBe(20_000);
+    expect(c.name).toBe('rw-a');
+
+    const issues = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).issues.join('\n');
+      }
+      throw new Error('accepted');
+    };
+    expect(issues({ RULES_WORKER_TICK_MS: '5', RULES_WORKER_LOCK_MS: 'soon' })).toMatch(/RULES_WORKER_TICK_MS: .*\n.*RULES_WORKER_LOCK_MS: /);
+    expect(issues({ RULES_WORKER_RETRY_MIN_MS: '500', RULES_WORKER_RETRY_MAX_MS: '200' })).toMatch(
+      /^RULES_WORKER_RETRY_MAX_MS: must not be below RULES_WORKER_RETRY_MIN_MS \(500\)/,
+    );
+    expect(issues({ EVAL_PARTITIONS: '4', RULES_WORKER_PARTITIONS: '2-5' })).toMatch(/^RULES_WORKER_PARTITIONS: partitions 4, 5 do not exist/);
+    expect(issues({ RULES_WORKER_PARTITIONS: '3-1' })).toMatch(/^RULES_WORKER_PARTITIONS: "3-1" is not a partition number or range/);
+  });
+
+  it('gives dispatch its settings: defaults, and an escalation policy as JSON with regional overrides', () => {
+    const s = loadConfig({
+      DISPATCH_RETRY_BASE_MS: '200',
+      DISPATCH_ESCALATION_POLICY: JSON.stringify({ regions: [{ regionPrefix: '37', source: 'notice', colours: { red: { escalateAfterMs: 180000 } } }] }),
+    }).dispatch;
+    expect(s.retry).toMatchObject({ baseMs: 200, maxMs: 300_000, maxAttempts: 15 });
+    expect(s.escalationPolicy.regions[0]?.regionPrefix).toBe('37');
+    expect(s.escalationPolicy.defaults.orange.escalateAfterMs).toBe(900_000);
+    expect(s.offlineAfterMs).toBe(600_000);
+    expect(s.previousSecretKeys).toEqual([]);
+    expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it('names every wrong DISPATCH_* variable and never echoes a key', () => {
+    try {
+      loadConfig({ DISPATCH_ESCALATION_POLICY: '{nope', DISPATCH_SECRET_KEY: 'short', DISPATCH_REQUEST_TIMEOUT_MS: '5' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const issues = (err as ConfigError).issues.join('\n');
+      expect(issues).toContain('DISPATCH_ESCALATION_POLICY');
+      expect(issues).toContain('DISPATCH_SECRET_KEY');
+      expect(issues).toContain('DISPATCH_REQUEST_TIMEOUT_MS');
+      expect(issues).not.toContain('short');
+    }
+  });
 });

@@ -1,6 +1,7 @@
+import { EscalationPolicySchema, RetryPolicySchema } from '@hazardwatch/alarms';
 import { HazardError } from '@hazardwatch/contracts';
 import type { z } from 'zod';
-import { EnvSchema } from './env-schema.js';
+import { type DispatchEnvSchema, EnvSchema } from './env-schema.js';
 
 export type Config = Readonly<ReturnType<typeof shape>>;
 
@@ -45,9 +46,49 @@ function shape(env: z.infer<typeof EnvSchema>) {
       maxAgeMs: env.INGEST_MAX_AGE_MS,
       deadLetterMaxPayloadBytes: env.DEAD_LETTER_MAX_PAYLOAD_BYTES,
     },
-    rulesWorker: { tickMs: env.RULES_WORKER_TICK_MS },
+    rulesWorker: {
+      tickMs: env.RULES_WORKER_TICK_MS,
+      tickLagMs: env.RULES_WORKER_TICK_LAG_MS,
+      lockMs: env.RULES_WORKER_LOCK_MS,
+      stalledCheckMs: env.RULES_WORKER_STALLED_CHECK_MS,
+      ruleCheckMs: env.RULES_WORKER_RULE_CHECK_MS,
+      retry: { minMs: env.RULES_WORKER_RETRY_MIN_MS, maxMs: env.RULES_WORKER_RETRY_MAX_MS },
+      maxAttempts: env.RULES_WORKER_MAX_ATTEMPTS,
+      /** Unset: every partition. */
+      partitions: env.RULES_WORKER_PARTITIONS,
+      /** Unset: host:pid. */
+      name: env.RULES_WORKER_NAME,
+      lateLogMs: env.RULES_WORKER_LATE_LOG_MS,
+    },
+    dispatch: dispatchShape(env),
     api: { host: env.API_HOST, port: env.API_PORT },
     simulator: env.SIMULATOR,
+  };
+}
+
+/** Dispatch's settings, every duration in ms. */
+function dispatchShape(env: z.infer<typeof DispatchEnvSchema>) {
+  return {
+    deliveryConcurrency: env.DISPATCH_DELIVERY_CONCURRENCY,
+    fanOutConcurrency: env.DISPATCH_FANOUT_CONCURRENCY,
+    targetCacheMs: env.DISPATCH_TARGET_CACHE_MS,
+    perTargetConcurrency: env.DISPATCH_PER_TARGET_CONCURRENCY,
+    requestTimeoutMs: env.DISPATCH_REQUEST_TIMEOUT_MS,
+    retry: RetryPolicySchema.parse({
+      baseMs: env.DISPATCH_RETRY_BASE_MS,
+      maxMs: Math.max(env.DISPATCH_RETRY_MAX_MS, env.DISPATCH_RETRY_BASE_MS),
+      maxAttempts: env.DISPATCH_RETRY_MAX_ATTEMPTS,
+      maxRetryAfterMs: env.DISPATCH_RETRY_AFTER_MAX_MS,
+    }),
+    escalationPolicy: env.DISPATCH_ESCALATION_POLICY ?? EscalationPolicySchema.parse({}),
+    escalationTickMs: env.DISPATCH_ESCALATION_TICK_MS,
+    offlineAfterMs: env.DISPATCH_OFFLINE_AFTER_MS,
+    offlineCheckMs: env.DISPATCH_OFFLINE_CHECK_MS,
+    sweepMs: env.DISPATCH_SWEEP_MS,
+    sweepGraceMs: env.DISPATCH_SWEEP_GRACE_MS,
+    lockMs: env.DISPATCH_LOCK_MS,
+    secretKey: env.DISPATCH_SECRET_KEY,
+    previousSecretKeys: env.DISPATCH_SECRET_KEYS_PREVIOUS ?? [],
   };
 }
 

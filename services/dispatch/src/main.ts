@@ -2,20 +2,12 @@ import { loadConfigOrExit } from '@hazardwatch/config';
 import { createPool, createSecretBox } from '@hazardwatch/db';
 import { createLogger, enableDefaultMetrics, safeUrl } from '@hazardwatch/observability';
 import { createRedis } from '@hazardwatch/queue';
-import { DispatchConfigError, loadDispatchSettings } from './config.js';
 import { createDispatch } from './dispatch.js';
 
 /** `npm run start:dispatch`: dispatch alone, against an external database and Redis. */
 const config = loadConfigOrExit(process.env);
 const log = createLogger({ level: config.logLevel, name: 'dispatch' });
-let settings: ReturnType<typeof loadDispatchSettings>;
-try {
-  settings = loadDispatchSettings(process.env);
-} catch (err) {
-  if (!(err instanceof DispatchConfigError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(2);
-}
+const settings = config.dispatch;
 if (!config.db.url) {
   log.fatal('DATABASE_URL must be set to run dispatch on its own (npm start runs the embedded stack)');
   process.exit(2);

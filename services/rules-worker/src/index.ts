@@ -15,4 +15,4 @@ export {
   tickJobId,
 } from './jobs.js';
 export { requestLatchReset } from './reset-request.js';
-export { createRulesWorker, type RulesWorker, type RulesWorkerDeps } from './rules-worker.js';
+export { createRulesWorker, type RulesWorker, type RulesWorkerDeps, rulesWorkerTimings } from './rules-worker.js';

@@ -2,7 +2,7 @@ import { loadConfigOrExit } from '@hazardwatch/config';
 import { createPool } from '@hazardwatch/db';
 import { createLogger, enableDefaultMetrics, safeUrl } from '@hazardwatch/observability';
 import { createRedis } from '@hazardwatch/queue';
-import { createRulesWorker } from './rules-worker.js';
+import { createRulesWorker, rulesWorkerTimings } from './rules-worker.js';
 
 /** `npm run start:rules-worker`: one member of the rules worker pool, against an external database and Redis. */
 const config = loadConfigOrExit(process.env);
@@ -23,11 +23,14 @@ const worker = createRulesWorker({
   redis: () => createRedis(redisUrl, { onError: (err) => log.warn({ err }, 'redis connection error') }),
   prefix: config.queue.prefix,
   partitions: config.queue.partitions,
-  tickMs: config.rulesWorker.tickMs,
+  ...rulesWorkerTimings(config.rulesWorker),
   log,
 });
 await worker.start();
-log.info({ db: safeUrl(config.db.url), redis: safeUrl(redisUrl), partitions: config.queue.partitions }, 'rules worker running');
+log.info(
+  { db: safeUrl(config.db.url), redis: safeUrl(redisUrl), partitions: config.queue.partitions, serves: config.rulesWorker.partitions ?? 'all' },
+  'rules worker running',
+);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { Config } from '@hazardwatch/config';
 import type { Pool } from '@hazardwatch/db';
 import { type Logger, once, runAll } from '@hazardwatch/observability';
 import { QueueNames, type Redis } from '@hazardwatch/queue';
@@ -37,7 +38,32 @@ export type RulesWorkerDeps = {
   versionCheckMs?: number;
   /** Backoff of retries inside a job (default 100 ms doubling to 5 s). */
   retry?: { minMs: number; maxMs: number };
+  /** Attempts given to an error that is not an outage before the job fails (default 5). */
+  maxAttempts?: number;
+  /** At most one warning about late inputs per this interval (default 10 s). */
+  lateLogMs?: number;
 };
+
+/** The deps a process takes from its configuration (RULES_WORKER_* of `@hazardwatch/config`). */
+export function rulesWorkerTimings(
+  c: Config['rulesWorker'],
+): Pick<
+  RulesWorkerDeps,
+  'tickMs' | 'tickLagMs' | 'lockDurationMs' | 'stalledIntervalMs' | 'versionCheckMs' | 'retry' | 'maxAttempts' | 'lateLogMs' | 'servePartitions' | 'workerName'
+> {
+  return {
+    tickMs: c.tickMs,
+    tickLagMs: c.tickLagMs,
+    lockDurationMs: c.lockMs,
+    stalledIntervalMs: c.stalledCheckMs,
+    versionCheckMs: c.ruleCheckMs,
+    retry: c.retry,
+    maxAttempts: c.maxAttempts,
+    lateLogMs: c.lateLogMs,
+    ...(c.partitions ? { servePartitions: c.partitions } : {}),
+    ...(c.name ? { workerName: c.name } : {}),
+  };
+}
 
 export type RulesWorker = {
   start(): Promise<void>;
@@ -120,9 +146,9 @@ export function createRulesWorker(deps: RulesWorkerDeps): RulesWorker {
         now,
         tickLagMs: deps.tickLagMs ?? 1_000,
         signal: abort.signal,
-        retry: { minMs: deps.retry?.minMs ?? 100, maxMs: deps.retry?.maxMs ?? 5_000, maxPermanentAttempts: 5 },
+        retry: { minMs: deps.retry?.minMs ?? 100, maxMs: deps.retry?.maxMs ?? 5_000, maxPermanentAttempts: deps.maxAttempts ?? 5 },
         verified,
-        lateLog: new LogLimiter(10_000),
+        lateLog: new LogLimiter(deps.lateLogMs ?? 10_000),
       };
       cache.start();
       for (const p of partitions) {

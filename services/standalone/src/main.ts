@@ -6,7 +6,7 @@ import { createStandalone } from './standalone.js';
 const config = loadConfigOrExit(process.env);
 const log = createLogger({ level: config.logLevel, name: 'hazardwatch' });
 enableDefaultMetrics();
-const app = createStandalone(config, log, process.env);
+const app = createStandalone(config, log);
 
 let stopping = false;
 const stop = (code: number) => {

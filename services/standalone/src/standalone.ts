@@ -1,11 +1,11 @@
 import { createApi, ensureAdminKey } from '@hazardwatch/api';
 import type { Config } from '@hazardwatch/config';
 import { applySiteFile, applyStoragePolicies, createPool, createSecretBox, migrate, type Pool, pruneExpired } from '@hazardwatch/db';
-import { createDispatch, createDispatchQueues, createLiveStream, loadDispatchSettings, publishEvents } from '@hazardwatch/dispatch';
+import { createDispatch, createDispatchQueues, createLiveStream, publishEvents } from '@hazardwatch/dispatch';
 import { createIngest, type Ingest } from '@hazardwatch/ingest';
 import { type Logger, once, runAll, safeUrl } from '@hazardwatch/observability';
 import { createEvaluateProducer, createRedis, type EvaluateProducer, type Redis } from '@hazardwatch/queue';
-import { createRulesWorker } from '@hazardwatch/rules-worker';
+import { createRulesWorker, rulesWorkerTimings } from '@hazardwatch/rules-worker';
 import { bundledSite, runScenario } from '@hazardwatch/simulators';
 import { ensureDemoRules } from './demo-rules.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
@@ -37,7 +37,7 @@ const DEMO_SITES = ['chemical-plant', 'tailings-dam', 'transport'] as const;
  * DATABASE_URL, Redis from REDIS_URL or a child redis-server. Steps run in
  * dependency order and stop in reverse.
  */
-export function createStandalone(config: Config, log: Logger, env: Record<string, string | undefined> = {}): Standalone {
+export function createStandalone(config: Config, log: Logger): Standalone {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const simulation = new AbortController();
   let pool: Pool | undefined;
@@ -86,7 +86,7 @@ export function createStandalone(config: Config, log: Logger, env: Record<string
         redis: () => createRedis(r.url, { onError: (err) => log.warn({ err }, 'redis connection error') }),
         prefix: config.queue.prefix,
         partitions: config.queue.partitions,
-        tickMs: config.rulesWorker.tickMs,
+        ...rulesWorkerTimings(config.rulesWorker),
         log,
       });
       await worker.start();
@@ -122,7 +122,7 @@ export function createStandalone(config: Config, log: Logger, env: Record<string
       cleanups.unshift(() => ing.stop());
 
       // Dispatch: webhooks, escalation, offline enterprises, and the live stream the API serves.
-      const dispatchSettings = loadDispatchSettings(env);
+      const dispatchSettings = config.dispatch;
       const secrets = createSecretBox({
         key: dispatchSettings.secretKey ?? (await localSecretKey(config.dataDir)),
         previousKeys: dispatchSettings.previousSecretKeys,
