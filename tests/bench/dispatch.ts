@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import type { RuleDocumentInput, SiteFile } from '@hazardwatch/contracts';
 import { topicFor } from '@hazardwatch/contracts';
 import { applySiteFile, createRule, createSecretBox, type Pool } from '@hazardwatch/db';
-import { createRedis, QueueNames } from '@hazardwatch/queue';
+import { createRedis, partitionOf, QueueNames, sourceKey } from '@hazardwatch/queue';
 import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
 import { createTestDatabase, dropRedisPrefix, startMosquitto, testRedisPrefix, testRedisUrl, uniqueToken, waitFor } from '@hazardwatch/testkit';
 import { Queue } from 'bullmq';
@@ -128,6 +128,8 @@ interface StageRow {
   type: string;
   publishedAt: number;
   arrivedAt: number;
+  /** When the bench's poll (every 20 ms) first saw the probe reading stored: an upper bound of ingest's commit. */
+  readingSeen: number | null;
   /** alarm_events.recorded_at: now() of the rules-worker's transaction (its start). */
   eventTx: number | null;
   /** The alarm-events job added by the worker (after the commit). */
@@ -156,11 +158,21 @@ export interface E2EResult {
   badSignatures: number;
   latency: { raise: LatencyStats; clear: LatencyStats; all: LatencyStats };
   stages: StageStats[];
+  /** Dispatch's own share: from the alarm-events job's addition (the worker's commit and publish done) to the webhook's arrival. */
+  eventToWebhook: LatencyStats;
+  /** By publish time, 10 s buckets from the window's start: how latency moved during the window. */
+  overTime: Array<{ fromS: number; n: number; p50Ms: number; maxMs: number }>;
+  /** Sampled every second during the window: evaluation jobs not done (waiting + active + delayed) in the probe's partition and in all others. */
+  evaluateBacklog: { probePartition: number; loadPartition: number; samples: Array<{ atS: number; probe: number; others: number }> };
   /** The slowest 5 deliveries with their stage times relative to the publish. */
   slowest: Array<Record<string, number | string | null>>;
   offered: { crossingsPerS: number; achievedCrossingsPerS: number };
-  /** Acknowledged background messages/s: ingest acknowledges after the commit, so × 8 is stored readings/s. */
-  background: { offeredMsgPerS: number; ackedMsgPerS: number | null; devices: number; rules: number };
+  /**
+   * Background messages/s acknowledged by the broker to the publisher (on receipt, not after ingest's
+   * commit), and readings/s stored over the window (row count at its start and end): stored below
+   * 8 × acked means ingest falls behind and the broker's queue grows.
+   */
+  background: { offeredMsgPerS: number; ackedMsgPerS: number | null; storedReadingsPerS: number; devices: number; rules: number };
   windowS: number;
   cpu: { seconds: number; machineBusyCores: number; cores: Record<string, number | null> };
   loadavgBefore: number;
@@ -201,7 +213,7 @@ async function stageRows(
   pool: Pool,
   redisUrl: string,
   prefix: string,
-  arrivals: ReadonlyArray<{ eventId: string; targetId: string; type: string; publishedAt: number; arrivedAt: number }>,
+  arrivals: ReadonlyArray<{ eventId: string; targetId: string; type: string; publishedAt: number; arrivedAt: number; readingSeen: number | null }>,
 ): Promise<StageRow[]> {
   const ids = [...new Set(arrivals.map((a) => a.eventId))];
   const r = await pool.query<{
@@ -235,6 +247,7 @@ async function stageRows(
         type: a.type,
         publishedAt: a.publishedAt,
         arrivedAt: a.arrivedAt,
+        readingSeen: a.readingSeen,
         eventTx: row?.rec ?? null,
         eventJobAdded: ej?.timestamp ?? null,
         eventJobStarted: ej?.processedOn ?? null,
@@ -254,7 +267,8 @@ async function stageRows(
 }
 
 const STAGES: ReadonlyArray<{ name: string; key: keyof StageRow }> = [
-  { name: 'publish → event transaction (ingest batch + commit + evaluation job + rule)', key: 'eventTx' },
+  { name: 'publish → reading seen stored (broker, ingest batch + commit; 20 ms poll)', key: 'readingSeen' },
+  { name: '→ event transaction (evaluation job queued + picked + rule)', key: 'eventTx' },
   { name: '→ alarm-events job added (event commit + publish)', key: 'eventJobAdded' },
   { name: '→ fan-out started (dispatch picks the job)', key: 'eventJobStarted' },
   { name: '→ fan-out transaction (deliveries created)', key: 'deliveryTx' },
@@ -458,7 +472,46 @@ async function runE2E(o: DispatchBenchOptions, log: (s: string) => void): Promis
       bench: process.pid,
     });
     const pubStart = pubLast ? { ...pubLast } : undefined;
+    const countRows = async () => Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM readings')).rows[0]?.n ?? 0);
+    const rowsAtStart = await countRows();
     const windowStart = Date.now();
+    // When each probe reading is first seen stored (ingest commits before it acknowledges), and the evaluation backlog per second.
+    const probePointIds = Array.from({ length: o.probePoints }, (_, i) => probe.pointIds[`${probeDevice(i)}.${PROBE.channel}`] ?? -1);
+    const pointIndex = new Map(probePointIds.map((id, i) => [id, i]));
+    const readingSeen = new Map<string, number>();
+    let polling = true;
+    const pollReadings = (async () => {
+      let after = windowStart - 1000;
+      while (polling) {
+        const r = await db.pool.query<{ point_id: number; t: number }>(
+          `SELECT point_id, (extract(epoch FROM time) * 1000)::float8 AS t FROM readings WHERE point_id = ANY($1::int[]) AND time > to_timestamp($2 / 1000.0) ORDER BY time`,
+          [probePointIds, after],
+        );
+        const at = Date.now();
+        for (const x of r.rows) {
+          const key = `${pointIndex.get(x.point_id)}:${Math.round(x.t)}`;
+          if (!readingSeen.has(key)) readingSeen.set(key, at);
+          after = Math.max(after, Math.round(x.t) - 1);
+        }
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    })();
+    const partitions = 16;
+    const probePartition = partitionOf(sourceKey(PROBE.hazardSourceId), partitions);
+    const loadPartition = partitionOf(sourceKey(LOAD_SITE_IDS.hazardSourceId), partitions);
+    const backlogRedis = createRedis(testRedisUrl());
+    const evalQueues = Array.from({ length: partitions }, (_, p) => new Queue(QueueNames.evaluate(p), { connection: backlogRedis, prefix }));
+    const backlog: Array<{ atS: number; probe: number; others: number }> = [];
+    const sampleBacklog = setInterval(() => {
+      const atS = Math.round((Date.now() - windowStart) / 100) / 10;
+      Promise.all(evalQueues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'wait'))).then(
+        (counts) => {
+          const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+          backlog.push({ atS, probe: sum(counts[probePartition] ?? {}), others: counts.reduce((a, c, p) => (p === probePartition ? a : a + sum(c)), 0) });
+        },
+        () => undefined,
+      );
+    }, 1000);
     const t0 = performance.now();
     for (let k = 0; k < o.crossings; k++) {
       publishCrossing();
@@ -466,6 +519,7 @@ async function runE2E(o: DispatchBenchOptions, log: (s: string) => void): Promis
       if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
     }
     const windowEnd = Date.now();
+    const storedReadingsPerS = Math.round(((await countRows()) - rowsAtStart) / ((Date.now() - windowStart) / 1000));
     const achieved = o.crossings / ((windowEnd - windowStart) / 1000);
     const expected = warm + o.crossings * o.targets;
     await waitFor(() => arrivalsOf().length >= expected, { what: `${expected} deliveries`, timeoutMs: 30_000 }).catch(() => undefined);
@@ -473,6 +527,11 @@ async function runE2E(o: DispatchBenchOptions, log: (s: string) => void): Promis
     const loadavgAfter = load1();
     const pubEnd = pubLast ? { ...pubLast } : undefined;
     publisher?.kill('SIGTERM');
+    clearInterval(sampleBacklog);
+    polling = false;
+    await pollReadings;
+    await Promise.all(evalQueues.map((q) => q.close()));
+    backlogRedis.disconnect();
     log(`window: ${((windowEnd - windowStart) / 1000).toFixed(1)} s; collecting stage times`);
 
     const measured = arrivalsOf().filter((a) => !warmIds.has(a.r.key));
@@ -480,7 +539,14 @@ async function runE2E(o: DispatchBenchOptions, log: (s: string) => void): Promis
       const body = a.r.body;
       const subjectPoint = body?.alarm.ruleId?.replace('bench-probe-', '') ?? '';
       const ts = body ? Date.parse(body.occurredAt) : Number.NaN;
-      return { eventId: a.r.key, targetId: a.targetId, type: body?.type ?? '?', publishedAt: published.get(`${subjectPoint}:${ts}`) ?? ts, arrivedAt: a.r.at };
+      return {
+        eventId: a.r.key,
+        targetId: a.targetId,
+        type: body?.type ?? '?',
+        publishedAt: published.get(`${subjectPoint}:${ts}`) ?? ts,
+        arrivedAt: a.r.at,
+        readingSeen: readingSeen.get(`${subjectPoint}:${ts}`) ?? null,
+      };
     });
     // The receivers saw every request; dispatch records each attempt just after the answer: let those commits land.
     await waitFor(
@@ -502,6 +568,13 @@ async function runE2E(o: DispatchBenchOptions, log: (s: string) => void): Promis
       badSignatures: receivers.reduce((s, r) => s + r.requests.filter((x) => !x.signatureOk).length, 0),
       latency: { raise: lat('raised'), clear: lat('returned_to_normal'), all: lat(null) },
       stages: stageStats(rows),
+      eventToWebhook: latencyStats(rows.flatMap((x) => (x.eventJobAdded === null ? [] : [x.arrivedAt - x.eventJobAdded]))),
+      overTime: Array.from({ length: Math.ceil(windowS / 10) }, (_, b) => {
+        const inBucket = arrivals.filter((a) => a.publishedAt - windowStart >= b * 10_000 && a.publishedAt - windowStart < (b + 1) * 10_000);
+        const st = latencyStats(inBucket.map((a) => a.arrivedAt - a.publishedAt));
+        return { fromS: b * 10, n: st.n, p50Ms: st.p50Ms, maxMs: st.maxMs };
+      }),
+      evaluateBacklog: { probePartition, loadPartition, samples: backlog },
       slowest: [...rows]
         .sort((a, b) => b.arrivedAt - b.publishedAt - (a.arrivedAt - a.publishedAt))
         .slice(0, 5)
@@ -513,6 +586,7 @@ async function runE2E(o: DispatchBenchOptions, log: (s: string) => void): Promis
           pubStart && pubEnd && pubEnd.elapsedMs > pubStart.elapsedMs
             ? Math.round(((pubEnd.acked - pubStart.acked) * 1000) / (pubEnd.elapsedMs - pubStart.elapsedMs))
             : null,
+        storedReadingsPerS,
         devices: o.backgroundDevices,
         rules: Math.min(o.backgroundRules, o.backgroundDevices),
       },
@@ -615,13 +689,19 @@ export function formatDispatchResult(r: DispatchBenchResult): string {
     parts.push(
       `\n(a) end to end: MQTT publish of a crossing reading → webhook arrival; ${e.deliveries}/${e.expectedDeliveries} deliveries (${e.missing} missing, ${e.repeats} repeats, ${e.badSignatures} bad signatures) over ${e.windowS} s; target p99 ≤ 200 ms`,
       `crossings ${e.offered.crossingsPerS}/s offered (${e.offered.achievedCrossingsPerS}/s achieved) on ${r.options.probePoints} probe points, ${r.options.targets} targets each`,
-      `background: ${int(e.background.offeredMsgPerS)} msg/s × 8 offered (acknowledged after commit: ${e.background.ackedMsgPerS === null ? '-' : `${int(e.background.ackedMsgPerS)} msg/s = ${int(e.background.ackedMsgPerS * 8)} readings/s`}), ${e.background.devices} devices, ${e.background.rules} rules`,
+      `background: ${int(e.background.offeredMsgPerS)} msg/s × 8 offered (broker acknowledged ${e.background.ackedMsgPerS === null ? '-' : `${int(e.background.ackedMsgPerS)} msg/s = ${int(e.background.ackedMsgPerS * 8)} readings/s`}; stored ${int(e.background.storedReadingsPerS)} readings/s), ${e.background.devices} devices, ${e.background.rules} rules`,
       table(['latency (ms)', 'n', 'p50', 'p90', 'p99', 'max'], [row('raise', e.latency.raise), row('clear', e.latency.clear), row('all', e.latency.all)]),
+      `dispatch's share, alarm-events job added → webhook arrival: ${row('', e.eventToWebhook).slice(1).join(' / ')} (n / p50 / p90 / p99 / max ms)`,
       '\nstages (each from the previous one):',
       table(
         ['stage', 'n', 'p50', 'p90', 'p99', 'max'],
         e.stages.map((s) => row(s.name, s.stats)),
       ),
+      `latency by publish time (10 s buckets: n p50/max ms): ${e.overTime.map((b) => `${b.fromS}s ${b.n} ${fmt(b.p50Ms, 0)}/${fmt(b.maxMs, 0)}`).join(', ')}`,
+      `evaluation jobs not done, probe partition ${e.evaluateBacklog.probePartition} / others (load partition ${e.evaluateBacklog.loadPartition}), every 10th second: ${e.evaluateBacklog.samples
+        .filter((_, i) => i % 10 === 0)
+        .map((x) => `${x.atS}s ${x.probe}/${x.others}`)
+        .join(', ')}`,
       `slowest: ${e.slowest.map((s) => JSON.stringify(s)).join('\n         ')}`,
       `CPU over the window (cores): ${Object.entries(e.cpu.cores)
         .map(([k, v]) => `${k} ${fmt(v, 2)}`)
