@@ -225,10 +225,11 @@ async function runThroughOutage(rig: Rig, outage: Outage, o: { durationMs: numbe
   // Something must be flowing when Redis goes: events are being stored.
   expect((await allEvents(rig.db.pool)).length).toBeGreaterThan(0);
   await outage.begin();
-  await new Promise((r) => setTimeout(r, o.outageMs / 2));
-  // Ingest holds the acknowledgements of what it cannot enqueue.
+  const began = Date.now();
+  // Ingest holds the acknowledgements of what it cannot enqueue, and says so.
+  await waitFor(() => rig.ingest.state() === 'queue_unavailable', { timeoutMs: o.outageMs - 500, what: 'ingest reporting queue_unavailable' });
   expect(rig.ingest.pending()).toBeGreaterThan(0);
-  await new Promise((r) => setTimeout(r, o.outageMs / 2));
+  await new Promise((r) => setTimeout(r, began + o.outageMs - Date.now()));
   await outage.end();
   const { acked, readings } = await publishing;
   const publishedAt = Date.now();

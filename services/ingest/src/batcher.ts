@@ -33,6 +33,12 @@ interface Pending {
 
 export type IngestState = 'running' | 'database_unavailable' | 'queue_unavailable';
 const STATE_CODE: Record<IngestState, number> = { running: 0, database_unavailable: 1, queue_unavailable: 2 };
+/**
+ * Redis out of reach does not fail an enqueue: ioredis holds the command until it reconnects
+ * (`maxRetriesPerRequest: null`). An enqueue still waiting after this long is reported as
+ * `queue_unavailable` all the same.
+ */
+const ENQUEUE_STALLED_MS = 2_000;
 
 /**
  * Collects validated messages and writes them in batches. The order for each
@@ -112,11 +118,14 @@ export class Batcher {
     const { minMs, maxMs } = this.o.retry ?? { minMs: 100, maxMs: 5_000 };
     let delay = minMs;
     for (;;) {
+      const stalled = stage === 'enqueue' ? setTimeout(() => this.setState(failState), ENQUEUE_STALLED_MS) : undefined;
       try {
         const r = await fn();
+        clearTimeout(stalled);
         this.setState('running');
         return r;
       } catch (err) {
+        clearTimeout(stalled);
         if (this.stopping || permanent?.(err)) throw err;
         this.o.metrics.retries.inc({ stage });
         this.o.log.warn({ err, stage, retryInMs: delay }, 'batch write failed, retrying');
