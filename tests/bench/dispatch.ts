@@ -19,6 +19,7 @@
  *     matching `--sat-targets` targets; deliveries/s from dispatch's start to the last arrival.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ import { Queue } from 'bullmq';
 import mqtt from 'mqtt';
 import { addEnterprise, addTarget, Producer, type Receiver, secretOf, startReceiver, transition } from '../dispatch/support.js';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
+import { type ProfileSummary, summariseCpuProfile } from './lib/cpu-profile.js';
 import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
 
 export interface DispatchBenchOptions {
@@ -56,6 +58,8 @@ export interface DispatchBenchOptions {
   satEvents: number;
   satAlarms: number;
   satTargets: number;
+  /** Saturation: a V8 CPU profile of the dispatch process (start-up and drain) into this folder, summarised. */
+  cpuProfileDir: string | undefined;
   out: string | undefined;
   label: string | undefined;
 }
@@ -78,6 +82,7 @@ export const DISPATCH_BENCH_DEFAULTS: DispatchBenchOptions = {
   satEvents: 2000,
   satAlarms: 500,
   satTargets: 4,
+  cpuProfileDir: undefined,
   out: undefined,
   label: undefined,
 };
@@ -98,6 +103,7 @@ export const DISPATCH_USAGE = `usage: npm run bench -- dispatch [options]
   --sat-events N           saturation: events in the backlog (default ${DISPATCH_BENCH_DEFAULTS.satEvents})
   --sat-alarms N           saturation: alarms the events spread over (raise/clear alternate; default ${DISPATCH_BENCH_DEFAULTS.satAlarms})
   --sat-targets N          saturation: targets every event matches (default ${DISPATCH_BENCH_DEFAULTS.satTargets})
+  --cpu-prof DIR           saturation: CPU profile of the dispatch process into DIR, summarised in the results
   --out FILE  --label TEXT
 `;
 
@@ -193,6 +199,7 @@ export interface SaturationResult {
   cpu: { seconds: number; machineBusyCores: number; cores: Record<string, number | null> };
   loadavgBefore: number;
   loadavgAfter: number;
+  profile?: ProfileSummary;
 }
 
 export interface DispatchBenchResult {
@@ -637,12 +644,14 @@ async function runSaturation(o: DispatchBenchOptions, log: (s: string) => void):
     }
     const loadavgBefore = load1();
     const startedAt = Date.now();
-    proc = spawnService('services/dispatch/src/main.ts', {
+    const profileFile = o.cpuProfileDir ? join(o.cpuProfileDir, `dispatch-saturation-${Date.now()}.cpuprofile`) : undefined;
+    proc = spawnService(profileFile ? 'tests/bench/dispatch-main.ts' : 'services/dispatch/src/main.ts', {
       DATABASE_URL: db.url,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: prefix,
       DISPATCH_SECRET_KEY: key,
       LOG_LEVEL: 'info',
+      ...(profileFile ? { BENCH_CPU_PROFILE: profileFile } : {}),
       ...o.dispatchEnv,
     });
     const cpu = new CpuWindow({ dispatch: proc.proc.pid, bench: process.pid });
@@ -657,7 +666,22 @@ async function runSaturation(o: DispatchBenchOptions, log: (s: string) => void):
     const last = Math.max(...arrivals);
     // From the first delivery to the last: the drain rate once dispatch is up (process start-up excluded).
     const spanS = (last - first) / 1000;
+    let profile: ProfileSummary | undefined;
+    if (profileFile) {
+      // Start-up and the whole drain; stopped once the last delivery arrived.
+      proc.proc.kill('SIGUSR2');
+      await waitFor(
+        () =>
+          stat(profileFile).then(
+            () => true,
+            () => false,
+          ),
+        { what: 'CPU profile written', timeoutMs: 30_000 },
+      );
+      profile = await summariseCpuProfile(profileFile);
+    }
     return {
+      ...(profile ? { profile } : {}),
       events: o.satEvents,
       alarms: o.satAlarms,
       targets: o.satTargets,
@@ -719,6 +743,10 @@ export function formatDispatchResult(r: DispatchBenchResult): string {
         .join(', ')}; machine busy ${fmt(s.cpu.machineBusyCores, 2)}; load average ${s.loadavgBefore} → ${s.loadavgAfter}`,
     );
   }
+  if (s?.profile) {
+    parts.push(`\ndispatch CPU profile (busy ${fmt(s.profile.busyMs, 0)} of ${fmt(s.profile.wallMs, 0)} ms): self time by area, % of busy`);
+    for (const a of s.profile.byArea.slice(0, 15)) parts.push(`  ${a.pctOfBusy.toFixed(1).padStart(5)} %  ${a.name}`);
+  }
   if (r.file) parts.push(`\nresults: ${r.file}`);
   return `${parts.join('\n')}\n`;
 }
@@ -743,6 +771,7 @@ export function parseDispatchArgs(argv: string[]): Partial<DispatchBenchOptions>
       'sat-events': { type: 'string' },
       'sat-alarms': { type: 'string' },
       'sat-targets': { type: 'string' },
+      'cpu-prof': { type: 'string' },
       out: { type: 'string' },
       label: { type: 'string' },
       help: { type: 'boolean' },
@@ -784,6 +813,7 @@ export function parseDispatchArgs(argv: string[]): Partial<DispatchBenchOptions>
     }
     o.dispatchEnv = env;
   }
+  set('cpuProfileDir', v['cpu-prof']);
   set('out', v.out);
   set('label', v.label);
   return o;

@@ -10,6 +10,8 @@ export const DISPATCH_ERROR_CODES = [
   'HW_DISPATCH_LIVE_BAD_SCOPE',
   /** subscribe() after the live stream was closed. */
   'HW_DISPATCH_LIVE_CLOSED',
+  /** An option of createDispatch out of its range (e.g. offlineInterruptedShare not in (0, 1]). */
+  'HW_DISPATCH_BAD_OPTION',
 ] as const;
 
 export type DispatchErrorCode = (typeof DISPATCH_ERROR_CODES)[number];
