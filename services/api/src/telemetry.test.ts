@@ -1,5 +1,6 @@
-import { commitIngestBatch, insertPoint } from '@hazardwatch/db';
+import { commitIngestBatch, insertPoint, latestOfPoints } from '@hazardwatch/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LatestResponseSchema } from './schemas/telemetry.js';
 import { type ApiFixture, createApiFixture, T0 } from './test-fixture.js';
 
 let f: ApiFixture;
@@ -40,6 +41,22 @@ describe('latest values', () => {
     expect(items[0]).toMatchObject({ pointId: pid('zb', 'nh3'), ts: T0 + 179 * 60_000, value: 29, quality: 'good', unit: 'ppm', hazardSourceId: 'hs-zb-tank' });
     expect(items[1]?.value).toBeCloseTo(0.679);
     expect(items[2]).toMatchObject({ pointId: silent, ts: null, value: null, quality: null });
+  });
+
+  it('sends a body that satisfies its response schema and equals the registry-and-readings answer', async () => {
+    // The body is built by PostgreSQL and skips the response serializer, so check it here:
+    // against the schema, and against latestOfPoints (probes into readings, objects in Node).
+    for (const [url, of] of [
+      ['/api/v1/telemetry/latest?enterpriseId=ent-zb', { enterpriseId: 'ent-zb' }],
+      ['/api/v1/telemetry/latest?hazardSourceId=hs-zb-tank', { hazardSourceId: 'hs-zb-tank' }],
+    ] as const) {
+      const r = await get(url);
+      expect(r.statusCode).toBe(200);
+      expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+      const body = LatestResponseSchema.parse(r.json());
+      expect(body.items.length).toBeGreaterThan(0);
+      expect(body.items).toEqual(await latestOfPoints(f.db.pool, { kind: 'all' }, of));
+    }
   });
 
   it('gives the points of one hazard source, and needs exactly one of the two filters', async () => {
@@ -155,5 +172,50 @@ describe('dead letters', () => {
     const all = (await get('/api/v1/dead-letters', 'admin')).json().items;
     expect(all.map((d: { enterpriseId: string }) => d.enterpriseId).sort()).toEqual(['ent-zb', 'ent-zz']);
     expect((await get('/api/v1/enterprises/ent-zb/dead-letters', 'regulator3703')).statusCode).toBe(403);
+  });
+});
+
+describe('latest values as ingest keeps them', () => {
+  const newPoint = async (channel: string) => {
+    const id = await insertPoint(
+      f.db.pool,
+      { kind: 'all' },
+      { deviceId: 'dev-zb-1', channel, hazardSourceId: 'hs-zb-tank', kind: 'level', unit: 'm', rangeMin: 0, rangeMax: 1000 },
+    );
+    if (id === null) throw new Error(`point ${channel} not created`);
+    return id;
+  };
+
+  it('moves a point forward only: a late or redelivered reading never replaces a newer one', async () => {
+    const id = await newPoint('forward');
+    await commitIngestBatch(f.db.pool, {
+      readings: [{ pointId: id, ts: T0 + 120_000, value: 5, quality: 'good' }],
+      positions: [],
+      statuses: [],
+      deadLetters: [],
+    });
+    const latest = async () =>
+      (await get('/api/v1/telemetry/latest?hazardSourceId=hs-zb-tank')).json().items.find((i: { pointId: number }) => i.pointId === id);
+    const before = await latest();
+    await commitIngestBatch(f.db.pool, {
+      readings: [{ pointId: id, ts: T0 + 60_000, value: 999, quality: 'fault' }],
+      positions: [],
+      statuses: [],
+      deadLetters: [],
+    });
+    expect(await latest()).toEqual(before);
+    const ts = T0 + 200 * 60_000;
+    // Two readings of the point in one batch: the newer one wins whatever the order.
+    await commitIngestBatch(f.db.pool, {
+      readings: [
+        { pointId: id, ts, value: 31, quality: 'maintenance' },
+        { pointId: id, ts: ts - 1000, value: 30, quality: 'good' },
+      ],
+      positions: [],
+      statuses: [],
+      deadLetters: [],
+    });
+    expect(await latest()).toMatchObject({ ts, value: 31, quality: 'maintenance' });
+    expect(await latestOfPoints(f.db.pool, { kind: 'all' }, { hazardSourceId: 'hs-zb-tank' })).toContainEqual(await latest());
   });
 });

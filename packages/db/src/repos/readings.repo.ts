@@ -1,6 +1,7 @@
 import type { Quality } from '@hazardwatch/contracts';
-import { storageMode } from '../migrate.js';
-import type { Pool } from '../pool.js';
+import { type StorageMode, storageMode } from '../migrate.js';
+import type { Pool, PoolClient } from '../pool.js';
+import { type DataScope, inScope, scopeArgs } from './registry-admin.repo.js';
 import { QUALITY_OF_CODE } from './timeseries.repo.js';
 
 export type Bucket = 'raw' | '1m' | '1h';
@@ -24,6 +25,32 @@ export function autoBucket(fromMs: number, toMs: number): Bucket {
   return '1h';
 }
 
+const modes = new WeakMap<Pool, StorageMode>();
+
+/** The storage mode, asked once per pool: a migrated database keeps its mode for life. */
+async function cachedStorageMode(pool: Pool): Promise<StorageMode> {
+  const known = modes.get(pool);
+  if (known) return known;
+  const mode = await storageMode(pool);
+  modes.set(pool, mode);
+  return mode;
+}
+
+/** Bucketed series: TimescaleDB's continuous aggregates, or computed on read on plain PostgreSQL. */
+function bucketSql(mode: StorageMode, bucket: '1m' | '1h'): string {
+  if (mode === 'timescale')
+    return `SELECT point_id, (extract(epoch FROM bucket) * 1000)::float8 AS ts, avg, min, max, last, samples
+              FROM readings_${bucket}
+             WHERE point_id = ANY($1::int4[]) AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
+             ORDER BY point_id, bucket LIMIT $4`;
+  const width = bucket === '1m' ? '1 minute' : '1 hour';
+  return `SELECT point_id, (extract(epoch FROM b) * 1000)::float8 AS ts, avg(value) AS avg, min(value) AS min, max(value) AS max,
+                 (array_agg(value ORDER BY time DESC))[1] AS last, count(*) AS samples
+            FROM (SELECT point_id, time, value, date_bin(INTERVAL '${width}', time, TIMESTAMPTZ 'epoch') AS b FROM readings
+                   WHERE point_id = ANY($1::int4[]) AND time >= to_timestamp($2 / 1000.0) AND time < to_timestamp($3 / 1000.0)) s
+           GROUP BY point_id, b ORDER BY point_id, b LIMIT $4`;
+}
+
 /**
  * Series of one or more points over [from, to). Bucketed series come from the
  * continuous aggregates on TimescaleDB and are computed on read on plain
@@ -43,19 +70,7 @@ export async function readingSeries(
     );
     return r.rows.map((x) => ({ pointId: x.point_id, ts: x.ts, avg: x.value, min: x.value, max: x.value, last: x.value, samples: 1 }));
   }
-  const width = q.bucket === '1m' ? '1 minute' : '1 hour';
-  const mode = await storageMode(pool);
-  const sql =
-    mode === 'timescale'
-      ? `SELECT point_id, (extract(epoch FROM bucket) * 1000)::float8 AS ts, avg, min, max, last, samples
-           FROM readings_${q.bucket}
-          WHERE point_id = ANY($1::int4[]) AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
-          ORDER BY point_id, bucket LIMIT $4`
-      : `SELECT point_id, (extract(epoch FROM b) * 1000)::float8 AS ts, avg(value) AS avg, min(value) AS min, max(value) AS max,
-                (array_agg(value ORDER BY time DESC))[1] AS last, count(*) AS samples
-           FROM (SELECT point_id, time, value, date_bin(INTERVAL '${width}', time, TIMESTAMPTZ 'epoch') AS b FROM readings
-                  WHERE point_id = ANY($1::int4[]) AND time >= to_timestamp($2 / 1000.0) AND time < to_timestamp($3 / 1000.0)) s
-          GROUP BY point_id, b ORDER BY point_id, b LIMIT $4`;
+  const sql = bucketSql(await cachedStorageMode(pool), q.bucket);
   const r = await pool.query<{ point_id: number; ts: number; avg: number; min: number; max: number; last: number; samples: number }>(sql, [
     q.pointIds,
     q.fromMs,
@@ -81,6 +96,27 @@ export async function latestReadings(pool: Pool, pointIds: number[]): Promise<La
     [pointIds],
   );
   return r.rows.map((x) => ({ pointId: x.point_id, ts: x.ts, value: x.value, quality: QUALITY_OF_CODE[x.quality] ?? 'fault' }));
+}
+
+/**
+ * `latestOfPoints` (the registry data and latest reading of every point of an enterprise or
+ * hazard source in scope) as the JSON text of its array, built by PostgreSQL from
+ * `latest_readings`: the API sends it as it comes. At 10,000 points, parsing 10 columns per
+ * row into objects and serialising them again cost more Node CPU than the query itself.
+ * Same rows, order, scope filter and field values as `latestOfPoints`.
+ */
+export async function latestOfPointsJson(db: Pool | PoolClient, scope: DataScope, of: { enterpriseId: string } | { hazardSourceId: string }): Promise<string> {
+  const r = await db.query<{ items: string }>(
+    `SELECT coalesce(json_agg(x ORDER BY x."pointId"), '[]')::text AS items
+       FROM (SELECT p.id AS "pointId", p.device_id AS "deviceId", p.channel, p.hazard_source_id AS "hazardSourceId", p.name, p.kind, p.unit,
+                    round(extract(epoch FROM l.time) * 1000)::int8 AS ts, l.value,
+                    CASE WHEN l.quality IS NULL THEN NULL WHEN l.quality = 0 THEN 'good' WHEN l.quality = 2 THEN 'maintenance' ELSE 'fault' END AS quality
+               FROM measuring_points p JOIN devices d ON d.id = p.device_id JOIN enterprises e ON e.id = d.enterprise_id
+               LEFT JOIN latest_readings l ON l.point_id = p.id
+              WHERE ${inScope('e')} AND ($3::text IS NULL OR d.enterprise_id = $3) AND ($4::text IS NULL OR p.hazard_source_id = $4)) x`,
+    [...scopeArgs(scope), 'enterpriseId' in of ? of.enterpriseId : null, 'hazardSourceId' in of ? of.hazardSourceId : null],
+  );
+  return r.rows[0]?.items ?? '[]';
 }
 
 /** Count of readings of points in [from, to) — for tests and exports. */
