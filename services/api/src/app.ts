@@ -12,6 +12,7 @@ import { registerErrorHandling } from './error-handler.js';
 import { ApiError } from './errors.js';
 import { registerHttpMetrics } from './http-metrics.js';
 import { tidyOpenApiDocument } from './openapi-document.js';
+import { sharedRateLimitStore } from './rate-limit-store.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { brokerRoutes } from './routes/broker.js';
@@ -111,6 +112,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', transformSpecification: (spec) => tidyOpenApiDocument(spec) });
   await app.register(rateLimit, {
     global: false,
+    ...(deps.rateLimits ? { store: sharedRateLimitStore(deps.rateLimits, log) } : {}),
     errorResponseBuilder: () => new ApiError('HW_API_RATE_LIMITED', 'too many requests; retry later'),
   });
 

@@ -3,6 +3,7 @@ import type { Pool, SecretBox } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
 import type { Redis } from '@hazardwatch/queue';
 import { z } from 'zod';
+import type { SharedRateLimits } from './rate-limit-store.js';
 
 /** Time source; tests pass a fixed one. Used for key expiry and recorded times. */
 export interface Clock {
@@ -108,4 +109,9 @@ export interface ApiDeps {
    * alarm. Without it that reset answers 503 `HW_API_LATCH_RESET_UNAVAILABLE`.
    */
   latchReset?: LatchResetQueues;
+  /**
+   * Rate-limit counters shared by every API replica (Redis, under the deployment's prefix).
+   * Without it each process counts on its own (one replica, or the embedded start).
+   */
+  rateLimits?: SharedRateLimits;
 }

@@ -18,3 +18,5 @@ export {
 } from './deps.js';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
 export { brokerProbe, tcpProbe } from './probes.js';
+export { LocalCounters, type SharedRateLimits, sharedRateLimitStore } from './rate-limit-store.js';
+export { LatestResponseSchema } from './schemas/telemetry.js';

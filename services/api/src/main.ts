@@ -23,10 +23,18 @@ const redis = createRedis(config.redis.url, { lazyConnect: true, onError: (err) 
 // Latch resets go through the rules workers' partition queues. Not lazy: BullMQ on a lazy
 // connection to an unreachable Redis fails with a stray rejection instead of waiting for it.
 const queueRedis = createRedis(config.redis.url, { onError: (err) => log.warn({ err }, 'redis (queues) connection error') });
+// Rate-limit counters shared by the replicas. Its own connection, which never queues while
+// Redis is away: a check then fails at once and the per-process counters decide (rate-limit-store.ts).
+const rateLimitRedis = createRedis(config.redis.url, {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  onError: (err) => log.warn({ err }, 'redis (rate limits) connection error'),
+});
 const api = createApi({
   pool,
   log,
   redis,
+  rateLimits: { redis: rateLimitRedis, prefix: config.queue.prefix },
   latchReset: { connection: queueRedis, prefix: config.queue.prefix, partitions: config.queue.partitions },
   config: { host: config.api.host, port: config.api.port },
   ...(config.mqtt.url ? { readiness: { broker: brokerProbe(config.mqtt.url) } } : {}),
@@ -42,7 +50,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    runAll([() => api.stop(), () => redis.quit(), () => queueRedis.quit(), () => pool.end()])
+    runAll([() => api.stop(), () => redis.quit(), () => queueRedis.quit(), () => rateLimitRedis.quit(), () => pool.end()])
       .catch((err) => log.error({ err }, 'error while stopping'))
       .finally(() => process.exit(0));
   });
