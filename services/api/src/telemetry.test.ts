@@ -1,5 +1,6 @@
-import { commitIngestBatch, insertPoint, latestOfPoints } from '@hazardwatch/db';
+import { commitIngestBatch, insertPoint, latestOfPoints, updatePoint } from '@hazardwatch/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splice } from './latest-body.js';
 import { LatestResponseSchema } from './schemas/telemetry.js';
 import { type ApiFixture, createApiFixture, T0 } from './test-fixture.js';
 
@@ -217,5 +218,48 @@ describe('latest values as ingest keeps them', () => {
     });
     expect(await latest()).toMatchObject({ ts, value: 31, quality: 'maintenance' });
     expect(await latestOfPoints(f.db.pool, { kind: 'all' }, { hazardSourceId: 'hs-zb-tank' })).toContainEqual(await latest());
+  });
+
+  it('answers a registry edit at once: the kept registry part is rebuilt when the points change', async () => {
+    const url = '/api/v1/telemetry/latest?enterpriseId=ent-zb';
+    const of = { enterpriseId: 'ent-zb' };
+    expect((await get(url)).json().items).toEqual(await latestOfPoints(f.db.pool, { kind: 'all' }, of));
+    const id = await newPoint('renamed');
+    expect((await get(url)).json().items.map((i: { pointId: number }) => i.pointId)).toContain(id);
+    const edited = await updatePoint(f.db.pool, { kind: 'all' }, id, {
+      deviceId: 'dev-zb-1',
+      channel: 'renamed',
+      hazardSourceId: 'hs-zb-tank',
+      name: 'tank level "east"',
+      kind: 'level',
+      unit: 'cm',
+      rangeMin: 0,
+      rangeMax: 1000,
+    });
+    expect(edited).toBe(true);
+    const after = (await get(url)).json().items;
+    expect(after.find((i: { pointId: number }) => i.pointId === id)).toMatchObject({ name: 'tank level "east"', unit: 'cm' });
+    expect(after).toEqual(await latestOfPoints(f.db.pool, { kind: 'all' }, of));
+  });
+});
+
+describe('splice', () => {
+  const prefixes = new Map([
+    [7, '{"pointId":7'],
+    [9, '{"pointId":9'],
+  ]);
+  it('joins values to registry parts; a point that never reported or a non-finite value gives nulls', () => {
+    expect(JSON.parse(splice('7,1000,2.5,0;9,,,', prefixes) ?? '')).toEqual({
+      items: [
+        { pointId: 7, ts: 1000, value: 2.5, quality: 'good' },
+        { pointId: 9, ts: null, value: null, quality: null },
+      ],
+    });
+    expect(JSON.parse(splice('7,1000,NaN,2', prefixes) ?? '').items[0]).toEqual({ pointId: 7, ts: 1000, value: null, quality: 'maintenance' });
+    expect(JSON.parse(splice('7,1000,1e+20,1', prefixes) ?? '').items[0]).toEqual({ pointId: 7, ts: 1000, value: 1e20, quality: 'fault' });
+    expect(splice('', prefixes)).toBe('{"items":[]}');
+  });
+  it('refuses a point it has no registry part for (the caller then rebuilds)', () => {
+    expect(splice('7,1,1,0;8,1,1,0', prefixes)).toBeNull();
   });
 });

@@ -119,6 +119,60 @@ export async function latestOfPointsJson(db: Pool | PoolClient, scope: DataScope
   return r.rows[0]?.items ?? '[]';
 }
 
+/** The registry part of the latest-values answer: the same rows, scope filter and order as `latestOfPoints`. */
+function latestScopeSql(select: string): string {
+  return `SELECT ${select}
+            FROM measuring_points p JOIN devices d ON d.id = p.device_id JOIN enterprises e ON e.id = d.enterprise_id
+            LEFT JOIN latest_readings l ON l.point_id = p.id
+           WHERE ${inScope('e')} AND ($3::text IS NULL OR d.enterprise_id = $3) AND ($4::text IS NULL OR p.hazard_source_id = $4)`;
+}
+
+type LatestOf = { enterpriseId: string } | { hazardSourceId: string };
+const latestArgs = (scope: DataScope, of: LatestOf) => [
+  ...scopeArgs(scope),
+  'enterpriseId' in of ? of.enterpriseId : null,
+  'hazardSourceId' in of ? of.hazardSourceId : null,
+];
+
+/**
+ * Changes whenever the selected points change: their number, or any of their `updated_at`
+ * (every registry write sets it). Lets a caller keep the registry part of an answer.
+ */
+const REGISTRY_FINGERPRINT = `count(p.id) || ':' || coalesce(sum(date_part('epoch', p.updated_at)), 0) || ':' || coalesce(max(p.updated_at)::text, '')`;
+
+/** Registry fields of the points `latestOfPoints` would answer, with the fingerprint of that set. */
+export async function latestRegistryOf(
+  db: Pool | PoolClient,
+  scope: DataScope,
+  of: LatestOf,
+): Promise<{
+  fingerprint: string;
+  points: Array<{ pointId: number; deviceId: string; channel: string; hazardSourceId: string; name: string | null; kind: string; unit: string }>;
+}> {
+  const r = await db.query<{ fingerprint: string; points: string }>(
+    latestScopeSql(`${REGISTRY_FINGERPRINT} AS fingerprint,
+        coalesce(json_agg(json_build_object('pointId', p.id, 'deviceId', p.device_id, 'channel', p.channel, 'hazardSourceId', p.hazard_source_id,
+                                            'name', p.name, 'kind', p.kind, 'unit', p.unit) ORDER BY p.id), '[]')::text AS points`),
+    latestArgs(scope, of),
+  );
+  return { fingerprint: r.rows[0]?.fingerprint ?? '', points: JSON.parse(r.rows[0]?.points ?? '[]') };
+}
+
+/**
+ * The changing part of `latestOfPoints`, compact: `id,ts,value,quality` per point (empty
+ * fields for a point that never reported), `;`-separated in point order, from
+ * `latest_readings`, with the registry fingerprint of the same rows.
+ */
+export async function latestValuesOf(db: Pool | PoolClient, scope: DataScope, of: LatestOf): Promise<{ fingerprint: string; values: string }> {
+  const r = await db.query<{ fingerprint: string; values: string | null }>(
+    latestScopeSql(`${REGISTRY_FINGERPRINT} AS fingerprint,
+        string_agg(p.id || ',' || coalesce(round(date_part('epoch', l.time) * 1000)::int8::text, '') || ',' || coalesce(l.value::text, '') || ','
+                   || coalesce(l.quality::text, ''), ';' ORDER BY p.id) AS values`),
+    latestArgs(scope, of),
+  );
+  return { fingerprint: r.rows[0]?.fingerprint ?? '', values: r.rows[0]?.values ?? '' };
+}
+
 /** Count of readings of points in [from, to) — for tests and exports. */
 export async function countReadings(pool: Pool, q: { pointIds?: number[]; fromMs?: number; toMs?: number } = {}): Promise<number> {
   const r = await pool.query<{ n: number }>(

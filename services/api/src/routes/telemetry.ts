@@ -1,16 +1,6 @@
 import { Readable } from 'node:stream';
 import type { DataScope, Pool } from '@hazardwatch/db';
-import {
-  autoBucket,
-  getEnterprise,
-  getHazardSource,
-  getVehicle,
-  latestOfPointsJson,
-  pointsInScope,
-  type RegisteredPoint,
-  readingSeries,
-  vehicleTrack,
-} from '@hazardwatch/db';
+import { autoBucket, getEnterprise, getHazardSource, getVehicle, pointsInScope, type RegisteredPoint, readingSeries, vehicleTrack } from '@hazardwatch/db';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -18,6 +8,7 @@ import { ROLES } from '../auth/roles.js';
 import { accessOf } from '../auth/scope.js';
 import { csvField } from '../csv-field.js';
 import { invalid, notFound } from '../errors.js';
+import { LatestBodies } from '../latest-body.js';
 import { AUTHED_ERRORS } from '../schemas/error.js';
 import { decodeNumberCursor, pageOf, toPage } from '../schemas/page.js';
 import { VehicleParams } from '../schemas/registry.js';
@@ -72,6 +63,7 @@ async function* csvRows(pool: Pool, points: RegisteredPoint[], fromMs: number, t
 
 /** Latest values, series, CSV export and vehicle tracks, all within the caller's scope. */
 export const telemetryRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx) => {
+  const latestBodies = new LatestBodies(ctx.pool);
   app.get(
     '/telemetry/latest',
     {
@@ -94,12 +86,11 @@ export const telemetryRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, 
         if (hazardSourceId === undefined || !(await getHazardSource(ctx.pool, scope, hazardSourceId))) throw notFound('hazard source');
         of = { hazardSourceId };
       }
-      // The body is built by PostgreSQL (latestOfPointsJson) and sent as it comes: a JSON string
-      // with a JSON content type skips the response serializer, which for 10,000 items cost more
-      // than the query. The schema still documents it; telemetry.test.ts checks the body against it.
-      const items = await latestOfPointsJson(ctx.pool, scope, of);
+      // The body comes ready (latest-body.ts) and a JSON string with a JSON content type skips the
+      // response serializer, which for 10,000 items cost more than the query. The schema still
+      // documents it; telemetry.test.ts checks the body against it and against latestOfPoints.
       const untyped: FastifyReply = reply;
-      return untyped.type('application/json; charset=utf-8').send(`{"items":${items}}`);
+      return untyped.type('application/json; charset=utf-8').send(await latestBodies.body(scope, of));
     },
   );
 
