@@ -118,6 +118,11 @@ const DispatchEnv = {
   DISPATCH_ESCALATION_TICK_MS: int(50, 600_000).default(1000),
   /** An enterprise with no reading or position for this long is offline [unconfirmed: no standard figure; 10 min default]. */
   DISPATCH_OFFLINE_AFTER_MS: int(1000, 7 * 86_400_000).default(10 * 60_000),
+  /**
+   * Share of an enterprise's interruption-watched points in an active interruption alarm at once
+   * that makes it offline (0 < x ≤ 1; 1 = all of them) [unconfirmed: no standard figure].
+   */
+  DISPATCH_OFFLINE_INTERRUPTED_SHARE: z.coerce.number().gt(0).max(1).default(1),
   /** How often the newest data time per enterprise is checked; 0 turns offline detection off. */
   DISPATCH_OFFLINE_CHECK_MS: int(0, 3_600_000).default(30_000),
   /** How often the sweeper looks for events without a fan-out and deliveries without a job. */

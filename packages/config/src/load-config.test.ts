@@ -90,13 +90,20 @@ describe('loadConfig', () => {
     expect(s.escalationPolicy.regions[0]?.regionPrefix).toBe('37');
     expect(s.escalationPolicy.defaults.orange.escalateAfterMs).toBe(900_000);
     expect(s.offlineAfterMs).toBe(600_000);
+    expect(s.offlineInterruptedShare).toBe(1);
+    expect(loadConfig({ DISPATCH_OFFLINE_INTERRUPTED_SHARE: '0.5' }).dispatch.offlineInterruptedShare).toBe(0.5);
     expect(s.previousSecretKeys).toEqual([]);
     expect(Object.isFrozen(s)).toBe(true);
   });
 
   it('names every wrong DISPATCH_* variable and never echoes a key', () => {
     try {
-      loadConfig({ DISPATCH_ESCALATION_POLICY: '{nope', DISPATCH_SECRET_KEY: 'short', DISPATCH_REQUEST_TIMEOUT_MS: '5' });
+      loadConfig({
+        DISPATCH_ESCALATION_POLICY: '{nope',
+        DISPATCH_SECRET_KEY: 'short',
+        DISPATCH_REQUEST_TIMEOUT_MS: '5',
+        DISPATCH_OFFLINE_INTERRUPTED_SHARE: '0',
+      });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -104,6 +111,7 @@ describe('loadConfig', () => {
       expect(issues).toContain('DISPATCH_ESCALATION_POLICY');
       expect(issues).toContain('DISPATCH_SECRET_KEY');
       expect(issues).toContain('DISPATCH_REQUEST_TIMEOUT_MS');
+      expect(issues).toContain('DISPATCH_OFFLINE_INTERRUPTED_SHARE');
       expect(issues).not.toContain('short');
     }
   });

@@ -84,6 +84,7 @@ function dispatchShape(env: z.infer<typeof DispatchEnvSchema>) {
     escalationTickMs: env.DISPATCH_ESCALATION_TICK_MS,
     offlineAfterMs: env.DISPATCH_OFFLINE_AFTER_MS,
     offlineCheckMs: env.DISPATCH_OFFLINE_CHECK_MS,
+    offlineInterruptedShare: env.DISPATCH_OFFLINE_INTERRUPTED_SHARE,
     sweepMs: env.DISPATCH_SWEEP_MS,
     sweepGraceMs: env.DISPATCH_SWEEP_GRACE_MS,
     lockMs: env.DISPATCH_LOCK_MS,

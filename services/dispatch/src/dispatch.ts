@@ -26,7 +26,7 @@ export interface DispatchDeps {
   now?: () => number;
   rand?: () => number;
   fetch?: FetchLike;
-  /** Share of an enterprise's interruption-watched points interrupted at once that makes it offline (0 < x ≤ 1; default 1: all). Not in DispatchSettings yet. */
+  /** Overrides settings.offlineInterruptedShare (DISPATCH_OFFLINE_INTERRUPTED_SHARE) — tests. */
   offlineInterruptedShare?: number;
 }
 
@@ -93,7 +93,7 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
   const offline = createOfflineDetector({
     pool,
     offlineAfterMs: settings.offlineAfterMs,
-    interruptedShare: deps.offlineInterruptedShare,
+    interruptedShare: deps.offlineInterruptedShare ?? settings.offlineInterruptedShare,
     publish,
     log,
     metrics,
