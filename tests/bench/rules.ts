@@ -24,12 +24,15 @@
  *     both transitions; the summary gives raises, clears and both.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AlarmEvent, RuleDocumentInput, SiteFile } from '@hazardwatch/contracts';
 import { topicFor } from '@hazardwatch/contracts';
-import { applySiteFile, createRule } from '@hazardwatch/db';
+import { applySiteFile, createRule, type Pool } from '@hazardwatch/db';
 import { createRedis, liveChannel, partitionOf, sourceKey } from '@hazardwatch/queue';
 import { benchEngine } from '@hazardwatch/rules';
 import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
@@ -37,6 +40,9 @@ import { createTestDatabase, dropRedisPrefix, startMosquitto, testRedisPrefix, t
 import mqtt from 'mqtt';
 import { pendingEvaluateJobs } from '../rules-worker/support.js';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
+import { type ProfileSummary, summariseCpuProfile } from './lib/cpu-profile.js';
+import { CpuSampler, cpuBetween } from './lib/cpu-sampler.js';
+import { allProcesses } from './lib/proc.js';
 import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
 
 export interface RulesSuiteOptions {
@@ -70,6 +76,8 @@ export interface RulesSuiteOptions {
   /** A transition not seen within this is a timeout; after `maxTimeouts` of them the run stops (overloaded). */
   timeoutMs: number;
   maxTimeouts: number;
+  /** Directory for a V8 CPU profile of the (first) rules-worker process over the measured window. */
+  cpuProfileDir: string | undefined;
   out: string | undefined;
   label: string | undefined;
 }
@@ -94,6 +102,7 @@ export const RULES_DEFAULTS: RulesSuiteOptions = {
   ingestBatchRows: 'fit',
   timeoutMs: 5_000,
   maxTimeouts: 3,
+  cpuProfileDir: undefined,
   out: undefined,
   label: undefined,
 };
@@ -115,6 +124,7 @@ export const RULES_USAGE = `usage: node --conditions=hazardwatch-source --import
   --ingest-batch-rows N|fit   INGEST_BATCH_MAX_ROWS (default fit = connections × (channels + 1); ingest's own default 5000 caps 128 connections near 1,500 msg/s: each batch waits INGEST_BATCH_MAX_WAIT_MS)
   --timeout-ms MS             a transition slower than this is a timeout (default ${RULES_DEFAULTS.timeoutMs})
   --max-timeouts N            stop after N timeouts: overloaded (default ${RULES_DEFAULTS.maxTimeouts})
+  --cpu-prof DIR              V8 CPU profiles of the rules worker and ingest over the measured window into DIR, summarised in the results
   --out FILE  --label TEXT
 `;
 
@@ -148,6 +158,12 @@ export interface PipelineResult {
   };
   windowS: number;
   cpu: { seconds: number; machineBusyCores: number; cores: Record<string, number | null> };
+  /** Cores per process group over the window (PostgreSQL split by the client its backends serve), sampled every second. */
+  cpuSplit: { cores: Record<string, number>; machineCores: number; otherCores: number };
+  /** Worker CPU (all worker processes) per 1,000 background readings stored in the window, ms. */
+  workerCpuMsPer1000Readings: number | null;
+  profile?: ProfileSummary;
+  ingestProfile?: ProfileSummary;
   loadavgBefore: number;
   loadavgAfter: number;
 }
@@ -194,6 +210,57 @@ function loadSiteWithProbe(o: RulesSuiteOptions): SiteFile {
   return site;
 }
 
+/** Process groups whose CPU is measured: our children, Redis, and the PostgreSQL server split by the client its backends serve. */
+function groupsOf(
+  dbName: string,
+  pool: Pool,
+  pids: { ingest: number | undefined; workers: Array<number | undefined>; broker: number | undefined; publisher: number | undefined },
+) {
+  const some = (xs: Array<number | undefined>) => xs.filter((x): x is number => x !== undefined);
+  return async (): Promise<Map<string, number[]>> => {
+    const act = await pool.query<{ pid: number; datname: string | null; application_name: string; backend_type: string }>(
+      'SELECT pid, datname, application_name, backend_type FROM pg_stat_activity',
+    );
+    const by = { ingest: [] as number[], worker: [] as number[], bench: [] as number[], background: [] as number[], other: [] as number[] };
+    for (const a of act.rows) {
+      if (a.backend_type === 'client backend' || a.backend_type === 'parallel worker') {
+        if (a.datname !== dbName) by.other.push(a.pid);
+        else if (a.application_name === 'hazardwatch-ingest') by.ingest.push(a.pid);
+        else if (a.application_name === 'hazardwatch-rules-worker') by.worker.push(a.pid);
+        else by.bench.push(a.pid);
+      } else by.background.push(a.pid);
+    }
+    // The postmaster is the parent of every backend and is not listed in pg_stat_activity.
+    const procs = allProcesses();
+    const postmaster = procs.find((p) => p.pid === act.rows[0]?.pid)?.ppid;
+    if (postmaster) by.background.push(postmaster);
+    return new Map<string, number[]>([
+      ['ingest', some([pids.ingest])],
+      ['rules-worker', some(pids.workers)],
+      ['broker', some([pids.broker])],
+      ['publisher', some([pids.publisher])],
+      ['postgres (ingest backends)', by.ingest],
+      ['postgres (worker backends)', by.worker],
+      ['postgres (wal, checkpointer, …)', by.background],
+      ['postgres (bench queries)', by.bench],
+      ['redis', procs.filter((p) => p.comm === 'redis-server').map((p) => p.pid)],
+      ['bench harness', [process.pid]],
+      ['postgres (other databases)', by.other],
+    ]);
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => (a && typeof a === 'object' ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
 function runEngine(o: RulesSuiteOptions): NonNullable<RulesSuiteResult['engine']> {
   const loadavgBefore = load1();
   const figures = benchEngine({ minMs: o.engineMs });
@@ -203,6 +270,10 @@ function runEngine(o: RulesSuiteOptions): NonNullable<RulesSuiteResult['engine']
 async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
   const db = await createTestDatabase({ timescale: 'off' });
   const broker = await startMosquitto();
+  const brokerPid = allProcesses()
+    .filter((x) => x.comm === 'mosquitto' && x.ppid === process.pid)
+    .map((x) => x.pid)
+    .sort((x, y) => y - x)[0];
   const prefix = testRedisPrefix();
   const topicPrefix = `b${uniqueToken()}/`;
   const sub = createRedis(testRedisUrl());
@@ -268,8 +339,11 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
     });
 
     const common = { DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), QUEUE_PREFIX: prefix, EVAL_PARTITIONS: String(o.partitions), LOG_LEVEL: 'info' };
-    const ingest = spawnService('services/ingest/src/main.ts', {
+    // Profiled, ingest runs under its bench entry (production main plus a metrics listener and the profiler).
+    const ingestProfile = o.cpuProfileDir ? join(o.cpuProfileDir, `ingest-${Date.now()}.cpuprofile`) : undefined;
+    const ingest = spawnService(ingestProfile ? 'tests/bench/ingest/ingest-main.ts' : 'services/ingest/src/main.ts', {
       ...common,
+      ...(ingestProfile ? { BENCH_CPU_PROFILE: ingestProfile, BENCH_METRICS_PORT: String(await freePort()) } : {}),
       MQTT_URL: broker.url,
       MQTT_TOPIC_PREFIX: topicPrefix,
       INGEST_CLIENT_ID: `bench-${uniqueToken()}`,
@@ -280,7 +354,12 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
     procs.push(ingest);
     await waitFor(() => ingest.output().includes('ingest running') || ingest.proc.exitCode !== null, { what: 'ingest up', timeoutMs: 60_000 });
     if (ingest.proc.exitCode !== null) throw new Error(`ingest exited: ${ingest.output()}`);
-    const workers = Array.from({ length: o.workers }, () => spawnService('services/rules-worker/src/main.ts', common));
+    const profileFile = o.cpuProfileDir ? join(o.cpuProfileDir, `rules-worker-${Date.now()}.cpuprofile`) : undefined;
+    const workers = Array.from({ length: o.workers }, (_, i) =>
+      profileFile && i === 0
+        ? spawnService('tests/bench/rules-worker-main.ts', { ...common, BENCH_CPU_PROFILE: profileFile })
+        : spawnService('services/rules-worker/src/main.ts', common),
+    );
     procs.push(...workers);
     for (const w of workers) {
       await waitFor(() => w.output().includes('rules worker running') || w.proc.exitCode !== null, { what: 'rules worker up', timeoutMs: 60_000 });
@@ -361,6 +440,18 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
       publisher: publisher?.pid,
       bench: process.pid,
     });
+    const sampler = new CpuSampler(
+      groupsOf(db.name, db.pool, {
+        ingest: ingest.proc.pid,
+        workers: workers.map((w) => w.proc.pid),
+        broker: brokerPid,
+        publisher: publisher?.pid,
+      }),
+    );
+    const split0 = await sampler.sample();
+    const sampling = setInterval(() => void sampler.sample().catch(() => undefined), 1000);
+    if (profileFile) workers[0]?.proc.kill('SIGUSR2');
+    if (ingestProfile) ingest.proc.kill('SIGUSR2');
     const pubStart = pubLast ? { ...pubLast } : undefined;
     const windowStart = Date.now();
     const samples: Array<{ type: 'raised' | 'returned_to_normal'; publishedAt: number; eventId: string | null; liveAt: number | null }> = [];
@@ -391,6 +482,37 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
     const queueRedis = createRedis(testRedisUrl());
     const pendingJobs = await pendingEvaluateJobs(queueRedis, prefix, o.partitions).finally(() => queueRedis.disconnect());
     const cpuUse = cpu.end();
+    clearInterval(sampling);
+    const split = cpuBetween(split0, await sampler.sample(), cpus().length);
+    let profile: ProfileSummary | undefined;
+    let ingestProfileSummary: ProfileSummary | undefined;
+    if (profileFile) {
+      workers[0]?.proc.kill('SIGUSR2');
+      if (ingestProfile) ingest.proc.kill('SIGUSR2');
+      await waitFor(
+        () =>
+          stat(profileFile).then(
+            () => true,
+            () => false,
+          ),
+        { what: 'CPU profile written', timeoutMs: 60_000 },
+      );
+      profile = await summariseCpuProfile(profileFile);
+    }
+    if (ingestProfile) {
+      // ingest-main writes the file in place: wait until it parses.
+      await waitFor(
+        () =>
+          summariseCpuProfile(ingestProfile).then(
+            (x) => {
+              ingestProfileSummary = x;
+              return true;
+            },
+            () => false,
+          ),
+        { what: 'ingest CPU profile written', timeoutMs: 60_000 },
+      );
+    }
     const pubEnd = pubLast ? { ...pubLast } : undefined;
     const loadavgAfter = load1();
     publisher?.kill('SIGTERM');
@@ -405,6 +527,7 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
       [probePoint, windowStart, windowEnd],
     );
     const windowS = (windowEnd - windowStart) / 1000;
+    const storedPerS = Number(stored.rows[0]?.n ?? 0) / windowS;
     const ok = samples.filter((s) => s.eventId !== null && s.liveAt !== null);
     const commitOf = (s: (typeof ok)[number]) => (recordedAt.get(s.eventId as string) ?? Number.NaN) - s.publishedAt;
     const liveOf = (s: (typeof ok)[number]) => (s.liveAt as number) - s.publishedAt;
@@ -428,13 +551,21 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
           pubStart && pubEnd && pubEnd.elapsedMs > pubStart.elapsedMs
             ? Math.round(((pubEnd.acked - pubStart.acked) * 1000) / (pubEnd.elapsedMs - pubStart.elapsedMs))
             : null,
-        storedReadingsPerS: Math.round(Number(stored.rows[0]?.n ?? 0) / windowS),
+        storedReadingsPerS: Math.round(storedPerS),
         rules: Math.min(o.backgroundRules, o.backgroundDevices),
         devices: o.backgroundDevices,
         channels: o.backgroundChannels,
       },
       windowS: Math.round(windowS * 10) / 10,
       cpu: cpuUse,
+      cpuSplit: {
+        cores: Object.fromEntries(Object.entries(split.cores).map(([k, v]) => [k, Math.round(v * 100) / 100])),
+        machineCores: Math.round(split.machineCores * 100) / 100,
+        otherCores: Math.round(split.otherCores * 100) / 100,
+      },
+      workerCpuMsPer1000Readings: storedPerS > 0 ? Math.round((((split.cores['rules-worker'] ?? 0) * 1000) / storedPerS) * 1000 * 100) / 100 : null,
+      ...(profile ? { profile } : {}),
+      ...(ingestProfileSummary ? { ingestProfile: ingestProfileSummary } : {}),
       loadavgBefore,
       loadavgAfter,
     };
@@ -484,6 +615,36 @@ export function formatRulesResult(r: RulesSuiteResult): string {
       `CPU over the window (cores): ${Object.entries(p.cpu.cores)
         .map(([k, v]) => `${k} ${fmt(v, 2)}`)
         .join(', ')}; machine busy ${fmt(p.cpu.machineBusyCores, 2)} of ${r.host.cpus}; load average ${p.loadavgBefore} → ${p.loadavgAfter}`,
+      `CPU split (cores): ${Object.entries(p.cpuSplit.cores)
+        .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+        .join(', ')}; not in a group ${fmt(p.cpuSplit.otherCores, 2)}; machine ${fmt(p.cpuSplit.machineCores, 2)}`,
+      `rules-worker CPU per 1,000 stored background readings: ${p.workerCpuMsPer1000Readings === null ? '-' : fmt(p.workerCpuMsPer1000Readings, 2)} ms`,
+      ...(p.profile
+        ? [
+            `rules-worker CPU profile (${p.profile.file}): busy ${int(p.profile.busyMs)} of ${int(p.profile.wallMs)} ms`,
+            table(
+              ['area (self time)', 'ms', '% of busy'],
+              p.profile.byArea.slice(0, 15).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
+            ),
+            table(
+              ['function (self time)', 'ms', '% of busy'],
+              p.profile.topFunctions.slice(0, 25).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
+            ),
+          ]
+        : []),
+      ...(p.ingestProfile
+        ? [
+            `ingest CPU profile (${p.ingestProfile.file}): busy ${int(p.ingestProfile.busyMs)} of ${int(p.ingestProfile.wallMs)} ms`,
+            table(
+              ['area (self time)', 'ms', '% of busy'],
+              p.ingestProfile.byArea.slice(0, 15).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
+            ),
+            table(
+              ['function (self time)', 'ms', '% of busy'],
+              p.ingestProfile.topFunctions.slice(0, 25).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
+            ),
+          ]
+        : []),
     );
   }
   if (r.file) parts.push(`\nresults: ${r.file}`);
@@ -521,6 +682,7 @@ export function parseRulesArgs(argv: string[]): Partial<RulesSuiteOptions> | 'he
       'ingest-connections': { type: 'string' },
       'ingest-batch-rows': { type: 'string' },
       'max-timeouts': { type: 'string' },
+      'cpu-prof': { type: 'string' },
       out: { type: 'string' },
       label: { type: 'string' },
       help: { type: 'boolean' },
@@ -559,6 +721,7 @@ export function parseRulesArgs(argv: string[]): Partial<RulesSuiteOptions> | 'he
     if (v['probe-source'] !== 'own' && v['probe-source'] !== 'load') throw new Error('--probe-source: own or load');
     o.probeSource = v['probe-source'];
   }
+  set('cpuProfileDir', v['cpu-prof']);
   set('out', v.out);
   set('label', v.label);
   return o;
