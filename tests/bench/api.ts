@@ -19,8 +19,7 @@
  *
  * Data: the generated load site (points / 8 devices × 8 channels); one row per point at
  * "now" (the latest values), plus `--days` × 86,400 rows at 1 s for the chart point. All rows go
- * through ingest's own commitIngestBatch (batches of 5,000), so latest_readings is kept exactly
- * as in production; then VACUUM ANALYZE of the database; on
+ * through ingest's own commitIngestBatch (batches of 5,000), as in production; then VACUUM ANALYZE of the database; on
  * TimescaleDB the continuous aggregates are refreshed over the whole range before measuring.
  * Load times are reported.
  */
@@ -106,8 +105,6 @@ export interface BackendResult {
     /** TimescaleDB only: refresh_continuous_aggregate of readings_1m (and readings_1h) over the whole range. */
     refreshAggregateMs: number | null;
     tableSize: string;
-    /** latest_readings, table and index. */
-    derivedSize: string;
   };
   cases: CaseResult[];
   loadavgBefore: number;
@@ -201,7 +198,6 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
       backend === 'timescale' ? `SELECT pg_size_pretty(hypertable_size('readings')) AS s` : `SELECT pg_size_pretty(pg_total_relation_size('readings')) AS s`,
     );
 
-    const derived = await pool.query<{ s: string }>(`SELECT pg_size_pretty(pg_total_relation_size('latest_readings')) AS s`);
     const pointIds = Object.values(registry.value.pointIds);
     const from = now - 86_400_000;
     const to = now;
@@ -291,7 +287,6 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
         vacuumAnalyzeMs: vacuum.ms,
         refreshAggregateMs,
         tableSize: size.rows[0]?.s ?? '?',
-        derivedSize: derived.rows[0]?.s ?? '?',
       },
       cases,
       loadavgBefore,
@@ -310,7 +305,7 @@ export function formatApiResult(r: ApiSuiteResult): string {
       `\n${b.backend} (PostgreSQL ${b.serverVersion}${b.timescaleVersion ? `, TimescaleDB ${b.timescaleVersion}` : ''} at ${b.server}); load average ${b.loadavgBefore} → ${b.loadavgAfter}`,
       `load: registry ${int(b.load.registryMs)} ms; latest rows ${int(b.load.latestRowsMs)} ms; ${int(b.load.seriesRows)} series rows ${int(b.load.seriesMs)} ms; VACUUM ANALYZE ${int(b.load.vacuumAnalyzeMs)} ms${
         b.load.refreshAggregateMs === null ? '' : `; refresh continuous aggregates ${int(b.load.refreshAggregateMs)} ms`
-      }; readings ${b.load.tableSize}; latest_readings ${b.load.derivedSize}`,
+      }; readings ${b.load.tableSize}`,
       table(
         ['case', 'path', 'n', 'items', 'KiB', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'target', 'bench cores', 'machine busy'],
         b.cases.map((c) => [

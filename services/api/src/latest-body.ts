@@ -12,7 +12,7 @@ const QUALITY_JSON: Record<string, string> = { '': 'null', '0': '"good"', '1': '
  * rarely changes; producing it on every request, in Node or in PostgreSQL, cost more than
  * the rest of the request (docs/benchmarks.md). So each item's registry part is kept here as
  * ready JSON, per (scope, enterprise or hazard source), and each request fetches only the
- * changing part (`latestValuesOf`: time, value, quality per point from `latest_readings`)
+ * changing part (`latestValuesOf`: time, value, quality per point: a backward index probe each)
  * together with the fingerprint of the registry rows it covers. A different fingerprint (a
  * point added, removed or edited) rebuilds the entry first, so an answer never mixes registry
  * states. The caller checks that the enterprise or hazard source is in scope; the key holds the

@@ -52,25 +52,6 @@ export async function commitIngestBatch(pool: Pool, rows: IngestBatchRows): Prom
 }
 
 /**
- * Readings of a batch and, in the same statement (one round trip) and so the same COMMIT,
- * `latest_readings`, the latest value per point. It is fed from RETURNING, i.e. only from rows
- * actually inserted: a redelivered reading changes nothing, and a late one never moves a
- * point's latest value back. Rows go in key order, so concurrent ingest replicas updating the
- * same points take their row locks in the same order and cannot deadlock on them.
- */
-const INSERT_READINGS_SQL = `WITH ins AS (
-    INSERT INTO readings (time, point_id, value, quality)
-    SELECT to_timestamp(t / 1000.0), p, v, q FROM unnest($1::float8[], $2::int4[], $3::float8[], $4::int2[]) AS u(t, p, v, q)
-    ON CONFLICT DO NOTHING
-    RETURNING time, point_id, value, quality),
-  latest AS (
-    INSERT INTO latest_readings AS l (point_id, time, value, quality)
-    SELECT DISTINCT ON (point_id) point_id, time, value, quality FROM ins ORDER BY point_id, time DESC
-    ON CONFLICT (point_id) DO UPDATE SET time = EXCLUDED.time, value = EXCLUDED.value, quality = EXCLUDED.quality
-     WHERE l.time < EXCLUDED.time)
-  SELECT count(*)::int AS n FROM ins`;
-
-/**
  * A PostgreSQL array literal of finite numbers, `{1,2.5,3}`. Left to itself, pg
  * quotes and regex-escapes every element (`{"1","2.5","3"}`); numbers need
  * neither, and at thousands of readings per batch that per-element work was half
@@ -96,12 +77,17 @@ async function writeRows(client: PoolClient, rows: IngestBatchRows): Promise<Ing
       val[i] = r.value;
       q[i] = QUALITY_CODE[r.quality];
     });
-    const r = await client.query<{ n: number }>({
-      name: 'hw_insert_readings_latest',
-      text: INSERT_READINGS_SQL,
+    // No per-point "latest" table is kept here: upserting one in this statement cost 56–83 %
+    // more PostgreSQL CPU per row (docs/benchmarks.md, API), taken from ingest, which is the
+    // pipeline's limit on two cores. The latest values are read by backward index probes.
+    const r = await client.query({
+      name: 'hw_insert_readings',
+      text: `INSERT INTO readings (time, point_id, value, quality)
+             SELECT to_timestamp(t / 1000.0), p, v, q FROM unnest($1::float8[], $2::int4[], $3::float8[], $4::int2[]) AS u(t, p, v, q)
+             ON CONFLICT DO NOTHING`,
       values: [numericArray(ts), numericArray(pid), numericArray(val), numericArray(q)],
     });
-    readingsInserted = r.rows[0]?.n ?? 0;
+    readingsInserted = r.rowCount ?? 0;
   }
   if (rows.positions.length > 0) {
     const p = rows.positions;
