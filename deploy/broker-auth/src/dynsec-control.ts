@@ -24,6 +24,7 @@ export type DynsecControlErrorCode =
 
 export class DynsecControlError extends HazardError {
   declare readonly code: DynsecControlErrorCode;
+  // biome-ignore lint/complexity/noUselessConstructor: it narrows `code` to the stable codes at the call sites
   constructor(code: DynsecControlErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
