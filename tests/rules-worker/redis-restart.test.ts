@@ -2,13 +2,21 @@ import type { SiteFile } from '@hazardwatch/contracts';
 import { applySiteFile, countReadings } from '@hazardwatch/db';
 import { createIngest, type Ingest } from '@hazardwatch/ingest';
 import { createEvaluateProducer, createRedis, type EvaluateProducer, QueueNames, type Redis } from '@hazardwatch/queue';
-import { createTestDatabase, startMosquitto, type TestBroker, type TestDatabase, testRedisPrefix, uniqueToken, waitFor } from '@hazardwatch/testkit';
+import {
+  createTestDatabase,
+  startMosquitto,
+  startOwnRedis,
+  type TestBroker,
+  type TestDatabase,
+  testRedisPrefix,
+  uniqueToken,
+  waitFor,
+} from '@hazardwatch/testkit';
 import { Queue } from 'bullmq';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
 import { testLog } from '../support/ingest-stack.js';
-import { startOwnRedis } from './own-redis.js';
 import { allEvents, brief, createRules, failedEvaluateJobs, pendingEvaluateJobs } from './support.js';
 import { startTcpProxy } from './tcp-proxy.js';
 

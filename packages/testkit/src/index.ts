@@ -3,6 +3,8 @@ export * from './docker.js';
 export * from './ids.js';
 export * from './mosquitto.js';
 export * from './own-postgres.js';
+export * from './own-redis.js';
+export * from './own-server.js';
 export * from './ports.js';
 export * from './redis.js';
 export * from './wait.js';
