@@ -27,13 +27,14 @@ import type { RuleDocumentInput, SiteFile } from '@hazardwatch/contracts';
 import { topicFor } from '@hazardwatch/contracts';
 import { applySiteFile, createRule, createSecretBox, type Pool } from '@hazardwatch/db';
 import { createRedis, partitionOf, QueueNames, sourceKey } from '@hazardwatch/queue';
-import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
+import { buildLoadSite, LOAD_SITE_IDS } from '@hazardwatch/simulators';
 import { createTestDatabase, dropRedisPrefix, startMosquitto, testRedisPrefix, testRedisUrl, uniqueToken, waitFor } from '@hazardwatch/testkit';
 import { Queue } from 'bullmq';
 import mqtt from 'mqtt';
 import { addEnterprise, addTarget, Producer, type Receiver, secretOf, startReceiver, transition } from '../dispatch/support.js';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpu-profile.js';
+import { createBackgroundRules } from './suites-support/background-rules.js';
 import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
 
 export interface DispatchBenchOptions {
@@ -362,26 +363,7 @@ async function runE2E(o: DispatchBenchOptions, log: (s: string) => void): Promis
         { by: 'bench' },
       );
     }
-    for (let i = 0; i < Math.min(o.backgroundRules, o.backgroundDevices); i++) {
-      const pointId = load.pointIds[`${loadDeviceId(i)}.${LOAD_SITE_IDS.channelPrefix}0`];
-      if (pointId === undefined) continue;
-      await createRule(
-        db.pool,
-        {
-          id: `bench-bg-${i}`,
-          version: 1,
-          enterpriseId: LOAD_SITE_IDS.enterpriseId,
-          hazardSourceId: LOAD_SITE_IDS.hazardSourceId,
-          name: `bench background ${i}`,
-          kind: 'threshold',
-          category: 'process',
-          pointId,
-          deadband: 5,
-          levels: [{ name: 'H', colour: 'yellow', side: 'high', setpoint: 950 }],
-        } satisfies RuleDocumentInput,
-        { by: 'bench' },
-      );
-    }
+    await createBackgroundRules(db.pool, load.pointIds, o.backgroundRules, o.backgroundDevices);
     for (let i = 0; i < o.targets; i++) {
       const name = `bench-${i}`;
       const r = await startReceiver(secretOf(name));

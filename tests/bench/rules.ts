@@ -35,7 +35,7 @@ import { topicFor } from '@hazardwatch/contracts';
 import { applySiteFile, createRule, type Pool } from '@hazardwatch/db';
 import { createRedis, liveChannel, partitionOf, sourceKey } from '@hazardwatch/queue';
 import { benchEngine } from '@hazardwatch/rules';
-import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
+import { buildLoadSite, LOAD_SITE_IDS } from '@hazardwatch/simulators';
 import { createTestDatabase, dropRedisPrefix, startMosquitto, testRedisPrefix, testRedisUrl, uniqueToken, waitFor } from '@hazardwatch/testkit';
 import mqtt from 'mqtt';
 import { pendingEvaluateJobs } from '../rules-worker/support.js';
@@ -43,6 +43,7 @@ import { type ServiceProcess, spawnService } from '../support/ingest-process.js'
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpu-profile.js';
 import { CpuSampler, cpuBetween } from './lib/cpu-sampler.js';
 import { allProcesses } from './lib/proc.js';
+import { createBackgroundRules } from './suites-support/background-rules.js';
 import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
 
 export interface RulesSuiteOptions {
@@ -307,26 +308,7 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
       levels: [{ name: 'FIRST', colour: 'orange', side: 'high', setpoint: 50 }],
     };
     await createRule(db.pool, probeRule, { by: 'bench' });
-    for (let i = 0; i < Math.min(o.backgroundRules, o.backgroundDevices); i++) {
-      const pointId = load.pointIds[`${loadDeviceId(i)}.${LOAD_SITE_IDS.channelPrefix}0`];
-      if (pointId === undefined) continue;
-      await createRule(
-        db.pool,
-        {
-          id: `bench-bg-${i}`,
-          version: 1,
-          enterpriseId: LOAD_SITE_IDS.enterpriseId,
-          hazardSourceId: LOAD_SITE_IDS.hazardSourceId,
-          name: `bench background ${i}`,
-          kind: 'threshold',
-          category: 'process',
-          pointId,
-          deadband: 5,
-          levels: [{ name: 'H', colour: 'yellow', side: 'high', setpoint: 950 }],
-        } satisfies RuleDocumentInput,
-        { by: 'bench' },
-      );
-    }
+    await createBackgroundRules(db.pool, load.pointIds, o.backgroundRules, o.backgroundDevices);
 
     // Events of the probe rule, as they arrive on the live channel.
     const arrivals = new Map<string, { at: number; event: AlarmEvent }>();
