@@ -84,6 +84,20 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
+/** Pids of the processes that completed evaluation jobs (BullMQ records host:pid on each job). */
+async function evaluateProcessors(): Promise<Set<string>> {
+  const pids = new Set<string>();
+  for (let n = 0; n < stack.partitions; n++) {
+    const q = new Queue(QueueNames.evaluate(n), { connection: stack.redis, prefix: stack.prefix });
+    for (const job of await q.getJobs(['completed'], 0, -1)) {
+      const pid = job.name === 'evaluate' ? job.processedBy?.split(':').at(-1) : undefined;
+      if (pid) pids.add(pid);
+    }
+    await q.close();
+  }
+  return pids;
+}
+
 describe('scale-out: two rules-worker processes on the same partition queues', () => {
   it('split the partitions between them and keep every source in order', async () => {
     const points = stack.site.pointIds;
@@ -104,7 +118,24 @@ describe('scale-out: two rules-worker processes on the same partition queues', (
     });
     expect(expected.length).toBeGreaterThan(50);
 
-    expect(await publishAll(stack.broker.url, messages, { connections: 1, window: 20 })).toBe(MESSAGES);
+    // Both members listen on every partition queue, but BullMQ hands a worker that finishes a job
+    // the next waiting one in the same call: on a loaded machine one process can chain every job
+    // while the other's wake-up comes too late. So the member that has taken jobs is paused
+    // (SIGSTOP: a stalled process, as under GC or CPU starvation) for the middle third of the
+    // stream — the other must take those — and resumed for the last third, both running.
+    const third = Math.ceil(MESSAGES / 3);
+    expect(await publishAll(stack.broker.url, messages.slice(0, third), { connections: 1, window: 20 })).toBe(third);
+    await waitForQuiet(stack, 60_000);
+    const early = await evaluateProcessors();
+    const paused = early.size === 1 ? workers.find((w) => early.has(String(w.proc.pid))) : undefined;
+    paused?.proc.kill('SIGSTOP');
+    try {
+      expect(await publishAll(stack.broker.url, messages.slice(third, 2 * third), { connections: 1, window: 20 })).toBe(third);
+      await waitFor(async () => (await evaluateProcessors()).size === 2, { what: 'the other member to take jobs', timeoutMs: 30_000 });
+    } finally {
+      paused?.proc.kill('SIGCONT');
+    }
+    expect(await publishAll(stack.broker.url, messages.slice(2 * third), { connections: 1, window: 20 })).toBe(MESSAGES - 2 * third);
     await waitForQuiet(stack, 60_000);
 
     // Exactly the engine's transitions, each once, in order per subject.
@@ -115,13 +146,6 @@ describe('scale-out: two rules-worker processes on the same partition queues', (
     }
 
     // Both members took evaluation jobs (BullMQ records the worker name, host:pid, on each job).
-    const processors = new Set<string>();
-    for (let n = 0; n < stack.partitions; n++) {
-      const q = new Queue(QueueNames.evaluate(n), { connection: stack.redis, prefix: stack.prefix });
-      for (const job of await q.getJobs(['completed'], 0, -1)) if (job.name === 'evaluate' && job.processedBy) processors.add(job.processedBy);
-      await q.close();
-    }
-    const pids = workers.map((w) => String(w.proc.pid));
-    expect([...processors].map((p) => p.split(':').at(-1)).sort()).toEqual(pids.sort());
+    expect([...(await evaluateProcessors())].sort()).toEqual(workers.map((w) => String(w.proc.pid)).sort());
   }, 120_000);
 });
