@@ -2,7 +2,7 @@
  * `npm run bench -- <suite> [options]`. Each suite is one entry of SUITES: it
  * loads its module only when chosen (a suite's imports never affect another's
  * run) and resolves with the exit code. Suites named in the issues but not
- * written yet are in PLANNED and refuse to run.
+ * written yet are not listed.
  */
 type Suite = (argv: string[]) => Promise<number>;
 
@@ -14,14 +14,10 @@ const SUITES: Record<string, Suite> = {
   dispatch: async (argv) => (await import('./dispatch.js')).dispatchSuiteMain(argv),
 };
 
-/** Named in the issues, not implemented yet: move them to SUITES when they exist. */
-const PLANNED: readonly string[] = [];
-
 function usage(): string {
   return `usage: npm run bench -- <suite> [options]   (npm run bench -- <suite> --help for a suite's options)
 
 suites: ${Object.keys(SUITES).join(', ')}
-not implemented yet: ${PLANNED.join(', ')}
 `;
 }
 
@@ -31,7 +27,7 @@ if (!name || name === '--help' || name === '-h') {
   process.stdout.write(usage());
   process.exitCode = name ? 0 : 2;
 } else if (!suite) {
-  process.stderr.write(PLANNED.includes(name) ? `bench suite '${name}' is not implemented yet\n` : `unknown bench suite '${name}'\n\n${usage()}`);
+  process.stderr.write(`unknown bench suite '${name}'\n\n${usage()}`);
   process.exitCode = 2;
 } else {
   process.exitCode = await suite(rest).catch((err: unknown) => {
