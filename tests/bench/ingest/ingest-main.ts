@@ -9,11 +9,11 @@
  * `node --cpu-prof` uses, 1 ms interval) and a second SIGUSR2 writes the profile
  * there: the bench profiles its steady window only, not start-up or drain.
  */
-import { writeFile } from 'node:fs/promises';
+
 import { createServer } from 'node:http';
-import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { metricsRegistry } from '@hazardwatch/observability';
+import { profileOnSignal } from '../lib/signal-profiler.js';
 
 const port = Number(process.env.BENCH_METRICS_PORT);
 if (!Number.isInteger(port) || port <= 0) {
@@ -41,21 +41,6 @@ server.on('error', (err) => {
 server.unref();
 server.listen(port, '127.0.0.1');
 
-const profileFile = process.env.BENCH_CPU_PROFILE;
-if (profileFile) {
-  const session = new Session();
-  session.connect();
-  let profiling = false;
-  process.on('SIGUSR2', () => {
-    const step = profiling
-      ? session.post('Profiler.stop').then(({ profile }) => writeFile(profileFile, JSON.stringify(profile)))
-      : session
-          .post('Profiler.enable')
-          .then(() => session.post('Profiler.setSamplingInterval', { interval: 1000 }))
-          .then(() => session.post('Profiler.start'));
-    profiling = !profiling;
-    step.catch((err: unknown) => process.stderr.write(`bench profiler: ${String(err)}\n`));
-  });
-}
+await profileOnSignal(process.env.BENCH_CPU_PROFILE, { startNow: false });
 
 await import('../../../services/ingest/src/main.js');
