@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { hashMosquittoPassword } from '@hazardwatch/db';
 import { createTestDatabase, freePort, type TestDatabase, waitFor } from '@hazardwatch/testkit';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynsecControlError } from '../../deploy/broker-auth/src/dynsec-control.js';
 import { generateBrokerAuth, type ServiceAccountInput, signalBrokerReload } from '../../deploy/broker-auth/src/generate.js';
-import { hashMosquittoPassword } from '../../deploy/broker-auth/src/mosquitto-password.js';
 import { type AuthBroker, startAuthBroker } from './support/auth-broker.js';
 import { connect, publish, refusal, subscribe } from './support/mqtt.js';
 

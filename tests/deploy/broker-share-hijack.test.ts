@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashMosquittoPassword } from '@hazardwatch/db';
 import { createTestDatabase, type TestDatabase, waitFor } from '@hazardwatch/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBrokerAuth, type ServiceAccountInput } from '../../deploy/broker-auth/src/generate.js';
-import { hashMosquittoPassword } from '../../deploy/broker-auth/src/mosquitto-password.js';
 import { type AuthBroker, startAuthBroker } from './support/auth-broker.js';
 import { connect, subscribe } from './support/mqtt.js';
 

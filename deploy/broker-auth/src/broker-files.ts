@@ -1,7 +1,6 @@
 import { TOPIC_ROOT, TopicIdSchema } from '@hazardwatch/contracts';
-import type { BrokerTerminal } from '@hazardwatch/db';
+import { type BrokerTerminal, parseMosquittoHash } from '@hazardwatch/db';
 import { CONTROL_TOPIC, DEFAULT_ACL_ACCESS, type DynsecAcl, type DynsecClient, type DynsecRole, type DynsecState } from './dynsec.js';
-import { parseMosquittoHash } from './mosquitto-password.js';
 
 /** A non-device account: ingest reads every terminal's topics; a gateway publishes for many terminals; admin runs dynsec. */
 export type ServiceAccount =

@@ -1,11 +1,9 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Pool } from '@hazardwatch/db';
-import { listBrokerTerminals } from '@hazardwatch/db';
+import { hashMosquittoPassword, listBrokerTerminals, type Pool, verifyMosquittoPassword } from '@hazardwatch/db';
 import { type BrokerFiles, renderBrokerFiles, type ServiceAccount } from './broker-files.js';
 import { planDynsecCommands, renderDynsecFile } from './dynsec.js';
 import { DynsecControlError, openDynsecControl } from './dynsec-control.js';
-import { hashMosquittoPassword, verifyMosquittoPassword } from './mosquitto-password.js';
 
 /** File names inside the output directory; deploy/mosquitto/mosquitto.conf points at them. */
 export const PASSWORD_FILE_NAME = 'passwd';

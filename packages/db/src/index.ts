@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './migrate.js';
+export * from './mosquitto-password.js';
 export * from './pool.js';
 export * from './repos/alarms.repo.js';
 export * from './repos/api-keys.repo.js';

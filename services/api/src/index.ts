@@ -4,7 +4,6 @@ export { createApiKey, DEFAULT_KEY_LIFETIME_MS, ensureAdminKey } from './auth/ke
 export { type Principal, PrincipalSchema, type Role, RoleSchema } from './auth/principal.js';
 export { scopeOf } from './auth/scope.js';
 export { type Api, createApi } from './create-api.js';
-export { mosquittoPasswordHash, verifyMosquittoPassword } from './credentials/mosquitto-password.js';
 export {
   type ApiConfig,
   type ApiConfigInput,

@@ -1,5 +1,5 @@
-import { type DataScope, type Pool, type PoolClient, setMqttCredential } from '@hazardwatch/db';
-import { generateMqttPassword, mosquittoPasswordHash } from './mosquitto-password.js';
+import { randomBytes } from 'node:crypto';
+import { type DataScope, hashMosquittoPassword, type Pool, type PoolClient, setMqttCredential } from '@hazardwatch/db';
 
 /**
  * Give a device or vehicle terminal a new broker password: returns it (to show once)
@@ -11,6 +11,14 @@ export async function issueMqttCredential(
   target: { kind: 'device' | 'vehicle'; id: string },
 ): Promise<{ username: string; password: string } | null> {
   const password = generateMqttPassword();
-  const ok = await setMqttCredential(db, scope, { ...target, passwordHash: mosquittoPasswordHash(password) });
+  const ok = await setMqttCredential(db, scope, { ...target, passwordHash: hashMosquittoPassword(password) });
   return ok ? { username: target.id, password } : null;
+}
+
+/**
+ * A new broker password: 24 random bytes, base64url (32 characters, no `:` so the password file stays parseable).
+ * 192 random bits is why Mosquitto's default 101 PBKDF2 iterations are enough.
+ */
+function generateMqttPassword(): string {
+  return randomBytes(24).toString('base64url');
 }

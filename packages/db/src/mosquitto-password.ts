@@ -11,6 +11,9 @@ import { createHash, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypt
  * Base64 is the standard alphabet with padding (OpenSSL BIO, no newlines). The broker
  * drops an entry whose salt does not decode to exactly 12 bytes or whose hash does not
  * decode to exactly 64, so this module checks both too.
+ *
+ * It lives in db because it is the format of `mqtt_credentials.password_hash`: the api
+ * writes it (issuing a terminal's credential) and deploy/broker-auth reads it back.
  */
 
 /** `mosquitto_passwd`'s default (PW_DEFAULT_ITERATIONS); every login costs this many HMAC-SHA512 rounds on the broker. */
