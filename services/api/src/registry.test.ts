@@ -89,6 +89,12 @@ describe('register CRUD', () => {
     expect(v.statusCode).toBe(201);
     expect(v.json().vehicle).toEqual({ id: 'veh-zb-2', enterpriseId: 'ent-zb', plate: '鲁C99999', cargo: 'chlorine' });
     expect(v.json().credential.username).toBe('veh-zb-2');
+    const vehicle = v.json().vehicle;
+    const renamed = await call('PUT', '/api/v1/vehicles/veh-zb-1', vehicle, 'managerZb');
+    expect(renamed.json().details).toEqual([{ path: 'body.id', message: 'must equal the id in the path' }]);
+    const moved = await call('PUT', '/api/v1/vehicles/veh-zb-2', { ...vehicle, enterpriseId: 'ent-zz' });
+    expect(moved.json().details).toEqual([{ path: 'body.enterpriseId', message: 'a vehicle cannot move to another enterprise' }]);
+    expect((await call('PUT', '/api/v1/vehicles/veh-zb-2', { ...vehicle, cargo: 'ammonia' }, 'managerZb')).json()).toEqual({ ...vehicle, cargo: 'ammonia' });
     const corridor = {
       id: 'gf-zb-route',
       enterpriseId: 'ent-zb',

@@ -4,11 +4,14 @@ import { z } from 'zod';
 import { ROLES } from '../auth/roles.js';
 import { accessOf } from '../auth/scope.js';
 import { issueMqttCredential } from '../credentials/issue-credential.js';
-import { ApiError, invalid, notFound } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
+import { replaceRegistered } from '../replace-registered.js';
 import { AUTHED_ERRORS, WRITE_ERRORS } from '../schemas/error.js';
 import { decodeStringCursor, pageOf, toPage } from '../schemas/page.js';
 import { CreatedDeviceSchema, DeviceParams, DeviceView, MqttCredentialSchema, RegistryListQuery } from '../schemas/registry.js';
 import type { RouteContext } from './context.js';
+
+const DEVICES = { noun: 'device', get: getDevice, update: updateDevice };
 
 /** Devices (gas detectors, PLC gateways, dam monitoring stations), each with its broker credential. */
 export const deviceRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx) => {
@@ -81,15 +84,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx
       },
     },
     async (req) => {
-      const { scope } = accessOf(req);
-      if (req.body.id !== req.params.deviceId) throw invalid('body.id', 'must equal the id in the path');
-      const current = await getDevice(ctx.pool, scope, req.params.deviceId);
-      if (!current) throw notFound('device');
-      if (req.body.enterpriseId !== current.enterpriseId) throw invalid('body.enterpriseId', 'a device cannot move to another enterprise');
-      if (!(await updateDevice(ctx.pool, scope, req.body))) throw notFound('device');
-      const updated = await getDevice(ctx.pool, scope, req.params.deviceId);
-      if (!updated) throw notFound('device');
-      return updated;
+      return replaceRegistered(ctx.pool, accessOf(req).scope, DEVICES, req.params.deviceId, req.body);
     },
   );
 

@@ -3,11 +3,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../auth/roles.js';
 import { accessOf } from '../auth/scope.js';
-import { invalid, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
+import { replaceRegistered } from '../replace-registered.js';
 import { AUTHED_ERRORS, WRITE_ERRORS } from '../schemas/error.js';
 import { decodeStringCursor, pageOf, toPage } from '../schemas/page.js';
 import { GeofenceParams, GeofenceView, RegistryListQuery } from '../schemas/registry.js';
 import type { RouteContext } from './context.js';
+
+const GEOFENCES = { noun: 'geofence', get: getGeofence, update: updateGeofence };
 
 /** Geofences of an enterprise's vehicles: no-entry polygons and route corridors. */
 export const geofenceRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx) => {
@@ -75,15 +78,7 @@ export const geofenceRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, c
       },
     },
     async (req) => {
-      const { scope } = accessOf(req);
-      if (req.body.id !== req.params.geofenceId) throw invalid('body.id', 'must equal the id in the path');
-      const current = await getGeofence(ctx.pool, scope, req.params.geofenceId);
-      if (!current) throw notFound('geofence');
-      if (req.body.enterpriseId !== current.enterpriseId) throw invalid('body.enterpriseId', 'a geofence cannot move to another enterprise');
-      if (!(await updateGeofence(ctx.pool, scope, req.body))) throw notFound('geofence');
-      const updated = await getGeofence(ctx.pool, scope, req.params.geofenceId);
-      if (!updated) throw notFound('geofence');
-      return updated;
+      return replaceRegistered(ctx.pool, accessOf(req).scope, GEOFENCES, req.params.geofenceId, req.body);
     },
   );
 

@@ -3,11 +3,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../auth/roles.js';
 import { accessOf } from '../auth/scope.js';
-import { invalid, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
+import { replaceRegistered } from '../replace-registered.js';
 import { AUTHED_ERRORS, WRITE_ERRORS } from '../schemas/error.js';
 import { decodeStringCursor, pageOf, toPage } from '../schemas/page.js';
 import { HazardSourceListQuery, HazardSourceParams, HazardSourceView } from '../schemas/registry.js';
 import type { RouteContext } from './context.js';
+
+const HAZARD_SOURCES = { noun: 'hazard source', get: getHazardSource, update: updateHazardSource };
 
 /** Hazard sources (重大危险源): units with their hazardous chemicals (q, Q, β) and people within 500 m. */
 export const hazardSourceRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx) => {
@@ -76,15 +79,7 @@ export const hazardSourceRoutes: FastifyPluginAsyncZod<RouteContext> = async (ap
       },
     },
     async (req) => {
-      const { scope } = accessOf(req);
-      if (req.body.id !== req.params.hazardSourceId) throw invalid('body.id', 'must equal the id in the path');
-      const current = await getHazardSource(ctx.pool, scope, req.params.hazardSourceId);
-      if (!current) throw notFound('hazard source');
-      if (req.body.enterpriseId !== current.enterpriseId) throw invalid('body.enterpriseId', 'a hazard source cannot move to another enterprise');
-      if (!(await updateHazardSource(ctx.pool, scope, req.body))) throw notFound('hazard source');
-      const updated = await getHazardSource(ctx.pool, scope, req.params.hazardSourceId);
-      if (!updated) throw notFound('hazard source');
-      return updated;
+      return replaceRegistered(ctx.pool, accessOf(req).scope, HAZARD_SOURCES, req.params.hazardSourceId, req.body);
     },
   );
 

@@ -4,11 +4,14 @@ import { z } from 'zod';
 import { ROLES } from '../auth/roles.js';
 import { accessOf } from '../auth/scope.js';
 import { issueMqttCredential } from '../credentials/issue-credential.js';
-import { ApiError, invalid, notFound } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
+import { replaceRegistered } from '../replace-registered.js';
 import { AUTHED_ERRORS, WRITE_ERRORS } from '../schemas/error.js';
 import { decodeStringCursor, pageOf, toPage } from '../schemas/page.js';
 import { CreatedVehicleSchema, MqttCredentialSchema, RegistryListQuery, VehicleParams, VehicleView } from '../schemas/registry.js';
 import type { RouteContext } from './context.js';
+
+const VEHICLES = { noun: 'vehicle', get: getVehicle, update: updateVehicle };
 
 /** Hazardous-goods vehicles (两客一危), each terminal with its broker credential. Their track is under telemetry. */
 export const vehicleRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx) => {
@@ -86,15 +89,7 @@ export const vehicleRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ct
       },
     },
     async (req) => {
-      const { scope } = accessOf(req);
-      if (req.body.id !== req.params.vehicleId) throw invalid('body.id', 'must equal the id in the path');
-      const current = await getVehicle(ctx.pool, scope, req.params.vehicleId);
-      if (!current) throw notFound('vehicle');
-      if (req.body.enterpriseId !== current.enterpriseId) throw invalid('body.enterpriseId', 'a vehicle cannot move to another enterprise');
-      if (!(await updateVehicle(ctx.pool, scope, req.body))) throw notFound('vehicle');
-      const updated = await getVehicle(ctx.pool, scope, req.params.vehicleId);
-      if (!updated) throw notFound('vehicle');
-      return updated;
+      return replaceRegistered(ctx.pool, accessOf(req).scope, VEHICLES, req.params.vehicleId, req.body);
     },
   );
 
