@@ -1,17 +1,18 @@
-import { deleteDevice, getDevice, insertDevice, listDevices, updateDevice, withTransaction } from '@hazardwatch/db';
+import { deleteDevice, getDevice, insertDevice, listDevices, updateDevice } from '@hazardwatch/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../auth/roles.js';
 import { accessOf } from '../auth/scope.js';
 import { issueMqttCredential } from '../credentials/issue-credential.js';
-import { ApiError, notFound } from '../errors.js';
+import { registerTerminal } from '../credentials/register-terminal.js';
+import { notFound } from '../errors.js';
 import { replaceRegistered } from '../replace-registered.js';
 import { AUTHED_ERRORS, WRITE_ERRORS } from '../schemas/error.js';
 import { decodeStringCursor, pageOf, toPage } from '../schemas/page.js';
 import { CreatedDeviceSchema, DeviceParams, DeviceView, MqttCredentialSchema, RegistryListQuery } from '../schemas/registry.js';
 import type { RouteContext } from './context.js';
 
-const DEVICES = { noun: 'device', get: getDevice, update: updateDevice };
+const DEVICES = { kind: 'device', noun: 'device', get: getDevice, insert: insertDevice, update: updateDevice } as const;
 
 /** Devices (gas detectors, PLC gateways, dam monitoring stations), each with its broker credential. */
 export const deviceRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx) => {
@@ -45,16 +46,9 @@ export const deviceRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx
       },
     },
     async (req, reply) => {
-      const { scope } = accessOf(req);
-      const created = await withTransaction(ctx.pool, async (tx) => {
-        if (!(await insertDevice(tx, scope, req.body))) return null;
-        const credential = await issueMqttCredential(tx, scope, { kind: 'device', id: req.body.id });
-        const device = await getDevice(tx, scope, req.body.id);
-        if (!credential || !device) throw new ApiError('HW_API_INTERNAL', 'internal error');
-        return { device, credential };
-      });
+      const created = await registerTerminal(ctx.pool, accessOf(req).scope, DEVICES, req.body);
       if (!created) throw notFound('enterprise');
-      return reply.status(201).send(created);
+      return reply.status(201).send({ device: created.terminal, credential: created.credential });
     },
   );
 

@@ -1,17 +1,18 @@
-import { deleteVehicle, getVehicle, insertVehicle, listVehicles, updateVehicle, withTransaction } from '@hazardwatch/db';
+import { deleteVehicle, getVehicle, insertVehicle, listVehicles, updateVehicle } from '@hazardwatch/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../auth/roles.js';
 import { accessOf } from '../auth/scope.js';
 import { issueMqttCredential } from '../credentials/issue-credential.js';
-import { ApiError, notFound } from '../errors.js';
+import { registerTerminal } from '../credentials/register-terminal.js';
+import { notFound } from '../errors.js';
 import { replaceRegistered } from '../replace-registered.js';
 import { AUTHED_ERRORS, WRITE_ERRORS } from '../schemas/error.js';
 import { decodeStringCursor, pageOf, toPage } from '../schemas/page.js';
 import { CreatedVehicleSchema, MqttCredentialSchema, RegistryListQuery, VehicleParams, VehicleView } from '../schemas/registry.js';
 import type { RouteContext } from './context.js';
 
-const VEHICLES = { noun: 'vehicle', get: getVehicle, update: updateVehicle };
+const VEHICLES = { kind: 'vehicle', noun: 'vehicle', get: getVehicle, insert: insertVehicle, update: updateVehicle } as const;
 
 /** Hazardous-goods vehicles (两客一危), each terminal with its broker credential. Their track is under telemetry. */
 export const vehicleRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx) => {
@@ -50,16 +51,9 @@ export const vehicleRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ct
       },
     },
     async (req, reply) => {
-      const { scope } = accessOf(req);
-      const created = await withTransaction(ctx.pool, async (tx) => {
-        if (!(await insertVehicle(tx, scope, req.body))) return null;
-        const credential = await issueMqttCredential(tx, scope, { kind: 'vehicle', id: req.body.id });
-        const vehicle = await getVehicle(tx, scope, req.body.id);
-        if (!credential || !vehicle) throw new ApiError('HW_API_INTERNAL', 'internal error');
-        return { vehicle, credential };
-      });
+      const created = await registerTerminal(ctx.pool, accessOf(req).scope, VEHICLES, req.body);
       if (!created) throw notFound('enterprise');
-      return reply.status(201).send(created);
+      return reply.status(201).send({ vehicle: created.terminal, credential: created.credential });
     },
   );
 
