@@ -147,6 +147,10 @@ export interface PipelineResult {
   atWindowEnd: { ingestLagMs: number | null; pendingEvaluateJobs: number };
   toCommit: { raise: LatencyStats; clear: LatencyStats; all: LatencyStats };
   toLive: { raise: LatencyStats; clear: LatencyStats; all: LatencyStats };
+  /** Every measured transition in publish order: ms from the window's start, then both latencies — shows whether slow ones cluster. */
+  series: Array<[atMs: number, toCommitMs: number, toLiveMs: number]>;
+  /** Ingest's 'slow batch' warnings (commit + enqueue over 500 ms) during the run, as logged. */
+  ingestSlowBatches: string[];
   background: {
     offeredMsgPerS: number;
     /** Publisher's acknowledged messages/s over the measured window. */
@@ -538,6 +542,11 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
       },
       toCommit: { raise: by('raised', commitOf), clear: by('returned_to_normal', commitOf), all: by(null, commitOf) },
       toLive: { raise: by('raised', liveOf), clear: by('returned_to_normal', liveOf), all: by(null, liveOf) },
+      ingestSlowBatches: ingest
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('slow batch')),
+      series: ok.map((s) => [Math.round(s.publishedAt - windowStart), Math.round(commitOf(s) * 10) / 10, Math.round(liveOf(s))]),
       background: {
         offeredMsgPerS: o.backgroundRate,
         ackedMsgPerS:

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from './migrate.js';
 import { countDeadLettersByReason, listDeadLetters } from './repos/dead-letters.repo.js';
 import { countReadings, latestReadings, readingSeries } from './repos/readings.repo.js';
-import { findIngestDevice } from './repos/registry.repo.js';
+import { findIngestDevices } from './repos/registry.repo.js';
 import { commitIngestBatch } from './repos/timeseries.repo.js';
 import { applySiteFile } from './site-file.js';
 
@@ -66,10 +66,11 @@ describe('db (plain PostgreSQL)', () => {
     const second = await applySiteFile(db.pool, site);
     expect(second.pointIds).toEqual(first.pointIds);
     expect(first.points).toBe(2);
-    const dev = await findIngestDevice(db.pool, 'dev-1');
+    const found = await findIngestDevices(db.pool, ['dev-1', 'nope']);
+    const dev = found.get('dev-1');
     expect(dev?.enterpriseId).toBe('ent-a');
     expect(dev?.points.get('p1')?.rangeMax).toBe(2.5);
-    expect(await findIngestDevice(db.pool, 'nope')).toBeNull();
+    expect([...found.keys()]).toEqual(['dev-1']);
   });
 
   it('refuses an invalid site file and changes nothing', async () => {

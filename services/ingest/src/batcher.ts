@@ -39,6 +39,12 @@ const STATE_CODE: Record<IngestState, number> = { running: 0, database_unavailab
  * `queue_unavailable` all the same.
  */
 const ENQUEUE_STALLED_MS = 2_000;
+/**
+ * A batch whose commit + enqueue takes longer than this is logged with its stages: every
+ * message of it (and, with the connections all waiting, every message behind it) was held
+ * that long, so an alarm reading in it was late by as much.
+ */
+const SLOW_BATCH_MS = 500;
 
 /**
  * Collects validated messages and writes them in batches. The order for each
@@ -170,8 +176,16 @@ export class Batcher {
     m.positions.inc(result.positionsInserted);
     for (const d of deadLetters) m.deadLetters.inc({ reason: d.reason });
 
+    const committed = performance.now();
     const jobs = this.jobsFor(readings, positions, statuses);
     if (jobs.length > 0) await this.retrying('enqueue', 'queue_unavailable', () => this.o.producer.enqueue(jobs));
+    const enqueued = performance.now();
+    m.enqueueSeconds.observe((enqueued - committed) / 1000);
+    if (enqueued - started > SLOW_BATCH_MS)
+      this.o.log.warn(
+        { messages: batch.length, readings: stored.length, commitMs: Math.round(committed - started), enqueueMs: Math.round(enqueued - committed) },
+        'slow batch: acknowledgements held',
+      );
 
     for (const p of batch) p.ack();
     this.pendingMessages -= batch.length;

@@ -14,6 +14,11 @@ export function ingestMetrics() {
       'Latency of a batch commit',
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     ),
+    enqueueSeconds: histogram(
+      'hazardwatch_ingest_enqueue_seconds',
+      'Latency of enqueueing a committed batch for evaluation (before its PUBACKs)',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    ),
     retries: counter('hazardwatch_ingest_retries_total', 'Commit or enqueue attempts that failed and were retried', ['stage']),
     state: gauge('hazardwatch_ingest_state', 'Ingest state: 0 running, 1 database unavailable, 2 queue unavailable', ['instance']),
     pendingMessages: gauge('hazardwatch_ingest_pending_messages', 'Messages received and not yet acknowledged', ['instance']),

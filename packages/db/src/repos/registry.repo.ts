@@ -81,9 +81,14 @@ export interface IngestPoint {
   rangeMax: number;
 }
 
-/** Load one device's routing (null when unknown). */
-export async function findIngestDevice(db: Queryable, deviceId: string): Promise<IngestDevice | null> {
+/**
+ * Routing of several devices in one query: a map holding each known id (unknown ids are absent).
+ * Ingest loads its cache in batches, so thousands of devices coming due at once cost a few
+ * queries, not one each.
+ */
+export async function findIngestDevices(db: Queryable, deviceIds: readonly string[]): Promise<Map<string, IngestDevice>> {
   const r = await db.query<{
+    device_id: string;
     enterprise_id: string;
     id: number | null;
     channel: string | null;
@@ -91,24 +96,27 @@ export async function findIngestDevice(db: Queryable, deviceId: string): Promise
     range_min: number | null;
     range_max: number | null;
   }>(
-    `SELECT d.enterprise_id, p.id, p.channel, p.hazard_source_id, p.range_min, p.range_max
-       FROM devices d LEFT JOIN measuring_points p ON p.device_id = d.id WHERE d.id = $1`,
-    [deviceId],
+    `SELECT d.id AS device_id, d.enterprise_id, p.id, p.channel, p.hazard_source_id, p.range_min, p.range_max
+       FROM devices d LEFT JOIN measuring_points p ON p.device_id = d.id WHERE d.id = ANY($1::text[])`,
+    [deviceIds],
   );
-  const first = r.rows[0];
-  if (!first) return null;
-  const points = new Map<string, IngestPoint>();
+  const found = new Map<string, IngestDevice>();
   for (const row of r.rows) {
+    let device = found.get(row.device_id);
+    if (!device) {
+      device = { deviceId: row.device_id, enterpriseId: row.enterprise_id, points: new Map<string, IngestPoint>() };
+      found.set(row.device_id, device);
+    }
     if (row.id === null || row.channel === null || row.hazard_source_id === null || row.range_min === null || row.range_max === null) continue;
-    points.set(row.channel, { pointId: row.id, hazardSourceId: row.hazard_source_id, rangeMin: row.range_min, rangeMax: row.range_max });
+    device.points.set(row.channel, { pointId: row.id, hazardSourceId: row.hazard_source_id, rangeMin: row.range_min, rangeMax: row.range_max });
   }
-  return { deviceId, enterpriseId: first.enterprise_id, points };
+  return found;
 }
 
-/** Enterprise of a vehicle (null when unknown). */
-export async function findVehicleEnterprise(db: Queryable, vehicleId: string): Promise<string | null> {
-  const r = await db.query<{ enterprise_id: string }>('SELECT enterprise_id FROM vehicles WHERE id = $1', [vehicleId]);
-  return r.rows[0]?.enterprise_id ?? null;
+/** Enterprise of each of several vehicles: a map holding each known id (unknown ids are absent). */
+export async function findVehicleEnterprises(db: Queryable, vehicleIds: readonly string[]): Promise<Map<string, string>> {
+  const r = await db.query<{ id: string; enterprise_id: string }>('SELECT id, enterprise_id FROM vehicles WHERE id = ANY($1::text[])', [vehicleIds]);
+  return new Map(r.rows.map((x) => [x.id, x.enterprise_id]));
 }
 
 /** Region code of an enterprise (null when unknown). */
