@@ -72,6 +72,56 @@ export interface ListQuery {
   limit: number;
 }
 
+// ---------------------------------------------------------------- rows owned by an enterprise
+
+/**
+ * A registry table whose rows belong to one enterprise (`enterprise_id`). Reading and
+ * deleting them is scoped through that enterprise the same way for every such table, so
+ * it is written once below; inserts and updates differ by column and stay per table.
+ */
+interface OwnedTable<T> {
+  /** A constant of this file, never input; the queries alias it `t`. */
+  table: 'hazard_sources' | 'devices' | 'vehicles' | 'geofences';
+  /** The selected columns, qualified with `t.`. */
+  columns: string;
+  /** The noun in conflict messages: `device`, `hazard source`. */
+  noun: string;
+  of(row: Record<string, unknown>): T;
+}
+
+/** A page of the table's rows in scope, by id, filtered by enterprise and region. */
+async function listOwned<T>(db: Queryable, scope: DataScope, t: OwnedTable<T>, q: ListQuery): Promise<T[]> {
+  const r = await db.query(
+    `SELECT ${t.columns} FROM ${t.table} t JOIN enterprises e ON e.id = t.enterprise_id
+      WHERE ${inScope('e')} AND ($3::text IS NULL OR e.id = $3) AND ($4::text IS NULL OR e.region_code LIKE $4 || '%')
+        AND ($5::text IS NULL OR t.id > $5)
+      ORDER BY t.id LIMIT $6`,
+    [...scopeArgs(scope), q.enterpriseId ?? null, q.regionPrefix ?? null, q.after ?? null, q.limit],
+  );
+  return r.rows.map(t.of);
+}
+
+async function getOwned<T>(db: Queryable, scope: DataScope, t: OwnedTable<T>, id: string): Promise<T | null> {
+  const r = await db.query(`SELECT ${t.columns} FROM ${t.table} t JOIN enterprises e ON e.id = t.enterprise_id WHERE ${inScope('e')} AND t.id = $3`, [
+    ...scopeArgs(scope),
+    id,
+  ]);
+  return r.rows[0] ? t.of(r.rows[0]) : null;
+}
+
+/** Delete a row in scope (with what cascades from it); false when not in scope; refused while alarm history references it. */
+async function deleteOwned<T>(db: Queryable, scope: DataScope, t: OwnedTable<T>, id: string): Promise<boolean> {
+  try {
+    const r = await db.query(`DELETE FROM ${t.table} t USING enterprises e WHERE e.id = t.enterprise_id AND ${inScope('e')} AND t.id = $3`, [
+      ...scopeArgs(scope),
+      id,
+    ]);
+    return (r.rowCount ?? 0) > 0;
+  } catch (err) {
+    refusal(err, `${t.noun} ${id}`);
+  }
+}
+
 // ---------------------------------------------------------------- enterprises
 
 const ENTERPRISE_COLUMNS = 'e.id, e.name, e.region_code, e.park, e.contact';
@@ -133,8 +183,6 @@ export async function deleteEnterprise(db: Queryable, scope: DataScope, id: stri
 
 // ---------------------------------------------------------------- hazard sources
 
-const HAZARD_SOURCE_COLUMNS = 'h.id, h.enterprise_id, h.name, h.kind, h.chemicals, h.people_within_500m, h.dam';
-
 function hazardSourceOf(row: Record<string, unknown>): HazardSource {
   return HazardSourceSchema.parse({
     id: row.id,
@@ -147,23 +195,26 @@ function hazardSourceOf(row: Record<string, unknown>): HazardSource {
   });
 }
 
+const HAZARD_SOURCES: OwnedTable<HazardSource> = {
+  table: 'hazard_sources',
+  columns: 't.id, t.enterprise_id, t.name, t.kind, t.chemicals, t.people_within_500m, t.dam',
+  noun: 'hazard source',
+  of: hazardSourceOf,
+};
+
 export async function listHazardSources(db: Queryable, scope: DataScope, q: ListQuery & { kind?: string | undefined }): Promise<HazardSource[]> {
   const r = await db.query(
-    `SELECT ${HAZARD_SOURCE_COLUMNS} FROM hazard_sources h JOIN enterprises e ON e.id = h.enterprise_id
+    `SELECT ${HAZARD_SOURCES.columns} FROM hazard_sources t JOIN enterprises e ON e.id = t.enterprise_id
       WHERE ${inScope('e')} AND ($3::text IS NULL OR e.id = $3) AND ($4::text IS NULL OR e.region_code LIKE $4 || '%')
-        AND ($5::text IS NULL OR h.id > $5) AND ($6::text IS NULL OR h.kind = $6)
-      ORDER BY h.id LIMIT $7`,
+        AND ($5::text IS NULL OR t.id > $5) AND ($6::text IS NULL OR t.kind = $6)
+      ORDER BY t.id LIMIT $7`,
     [...scopeArgs(scope), q.enterpriseId ?? null, q.regionPrefix ?? null, q.after ?? null, q.kind ?? null, q.limit],
   );
   return r.rows.map(hazardSourceOf);
 }
 
 export async function getHazardSource(db: Queryable, scope: DataScope, id: string): Promise<HazardSource | null> {
-  const r = await db.query(
-    `SELECT ${HAZARD_SOURCE_COLUMNS} FROM hazard_sources h JOIN enterprises e ON e.id = h.enterprise_id WHERE ${inScope('e')} AND h.id = $3`,
-    [...scopeArgs(scope), id],
-  );
-  return r.rows[0] ? hazardSourceOf(r.rows[0]) : null;
+  return getOwned(db, scope, HAZARD_SOURCES, id);
 }
 
 /** Insert a hazard source under an enterprise in scope; null when that enterprise is not in scope. */
@@ -191,15 +242,7 @@ export async function updateHazardSource(db: Queryable, scope: DataScope, s: Haz
 }
 
 export async function deleteHazardSource(db: Queryable, scope: DataScope, id: string): Promise<boolean> {
-  try {
-    const r = await db.query(`DELETE FROM hazard_sources t USING enterprises e WHERE e.id = t.enterprise_id AND ${inScope('e')} AND t.id = $3`, [
-      ...scopeArgs(scope),
-      id,
-    ]);
-    return (r.rowCount ?? 0) > 0;
-  } catch (err) {
-    refusal(err, `hazard source ${id}`);
-  }
+  return deleteOwned(db, scope, HAZARD_SOURCES, id);
 }
 
 // ---------------------------------------------------------------- devices
@@ -208,23 +251,14 @@ function deviceOf(row: Record<string, unknown>): Device {
   return DeviceSchema.parse({ id: row.id, enterpriseId: row.enterprise_id, name: row.name ?? undefined, model: row.model ?? undefined });
 }
 
+const DEVICES: OwnedTable<Device> = { table: 'devices', columns: 't.id, t.enterprise_id, t.name, t.model', noun: 'device', of: deviceOf };
+
 export async function listDevices(db: Queryable, scope: DataScope, q: ListQuery): Promise<Device[]> {
-  const r = await db.query(
-    `SELECT d.id, d.enterprise_id, d.name, d.model FROM devices d JOIN enterprises e ON e.id = d.enterprise_id
-      WHERE ${inScope('e')} AND ($3::text IS NULL OR e.id = $3) AND ($4::text IS NULL OR e.region_code LIKE $4 || '%')
-        AND ($5::text IS NULL OR d.id > $5)
-      ORDER BY d.id LIMIT $6`,
-    [...scopeArgs(scope), q.enterpriseId ?? null, q.regionPrefix ?? null, q.after ?? null, q.limit],
-  );
-  return r.rows.map(deviceOf);
+  return listOwned(db, scope, DEVICES, q);
 }
 
 export async function getDevice(db: Queryable, scope: DataScope, id: string): Promise<Device | null> {
-  const r = await db.query(
-    `SELECT d.id, d.enterprise_id, d.name, d.model FROM devices d JOIN enterprises e ON e.id = d.enterprise_id WHERE ${inScope('e')} AND d.id = $3`,
-    [...scopeArgs(scope), id],
-  );
-  return r.rows[0] ? deviceOf(r.rows[0]) : null;
+  return getOwned(db, scope, DEVICES, id);
 }
 
 /** Insert a device under an enterprise in scope; false when that enterprise is not in scope; an existing id is a conflict. */
@@ -249,15 +283,7 @@ export async function updateDevice(db: Queryable, scope: DataScope, d: Device): 
 }
 
 export async function deleteDevice(db: Queryable, scope: DataScope, id: string): Promise<boolean> {
-  try {
-    const r = await db.query(`DELETE FROM devices t USING enterprises e WHERE e.id = t.enterprise_id AND ${inScope('e')} AND t.id = $3`, [
-      ...scopeArgs(scope),
-      id,
-    ]);
-    return (r.rowCount ?? 0) > 0;
-  } catch (err) {
-    refusal(err, `device ${id}`);
-  }
+  return deleteOwned(db, scope, DEVICES, id);
 }
 
 // ---------------------------------------------------------------- measuring points
@@ -369,23 +395,14 @@ function vehicleOf(row: Record<string, unknown>): Vehicle {
   return VehicleSchema.parse({ id: row.id, enterpriseId: row.enterprise_id, plate: row.plate, cargo: row.cargo ?? undefined });
 }
 
+const VEHICLES: OwnedTable<Vehicle> = { table: 'vehicles', columns: 't.id, t.enterprise_id, t.plate, t.cargo', noun: 'vehicle', of: vehicleOf };
+
 export async function listVehicles(db: Queryable, scope: DataScope, q: ListQuery): Promise<Vehicle[]> {
-  const r = await db.query(
-    `SELECT v.id, v.enterprise_id, v.plate, v.cargo FROM vehicles v JOIN enterprises e ON e.id = v.enterprise_id
-      WHERE ${inScope('e')} AND ($3::text IS NULL OR e.id = $3) AND ($4::text IS NULL OR e.region_code LIKE $4 || '%')
-        AND ($5::text IS NULL OR v.id > $5)
-      ORDER BY v.id LIMIT $6`,
-    [...scopeArgs(scope), q.enterpriseId ?? null, q.regionPrefix ?? null, q.after ?? null, q.limit],
-  );
-  return r.rows.map(vehicleOf);
+  return listOwned(db, scope, VEHICLES, q);
 }
 
 export async function getVehicle(db: Queryable, scope: DataScope, id: string): Promise<Vehicle | null> {
-  const r = await db.query(
-    `SELECT v.id, v.enterprise_id, v.plate, v.cargo FROM vehicles v JOIN enterprises e ON e.id = v.enterprise_id WHERE ${inScope('e')} AND v.id = $3`,
-    [...scopeArgs(scope), id],
-  );
-  return r.rows[0] ? vehicleOf(r.rows[0]) : null;
+  return getOwned(db, scope, VEHICLES, id);
 }
 
 export async function insertVehicle(db: Queryable, scope: DataScope, v: Vehicle): Promise<boolean> {
@@ -409,15 +426,7 @@ export async function updateVehicle(db: Queryable, scope: DataScope, v: Vehicle)
 }
 
 export async function deleteVehicle(db: Queryable, scope: DataScope, id: string): Promise<boolean> {
-  try {
-    const r = await db.query(`DELETE FROM vehicles t USING enterprises e WHERE e.id = t.enterprise_id AND ${inScope('e')} AND t.id = $3`, [
-      ...scopeArgs(scope),
-      id,
-    ]);
-    return (r.rowCount ?? 0) > 0;
-  } catch (err) {
-    refusal(err, `vehicle ${id}`);
-  }
+  return deleteOwned(db, scope, VEHICLES, id);
 }
 
 // ---------------------------------------------------------------- geofences
@@ -427,28 +436,18 @@ function geofenceOf(row: Record<string, unknown>): Geofence {
   return GeofenceSchema.parse({ ...geometry, id: row.id, enterpriseId: row.enterprise_id, name: row.name, kind: row.kind });
 }
 
+const GEOFENCES: OwnedTable<Geofence> = { table: 'geofences', columns: 't.id, t.enterprise_id, t.name, t.kind, t.geometry', noun: 'geofence', of: geofenceOf };
+
 function geometryOf(g: Geofence): string {
   return JSON.stringify(g.kind === 'no_entry' ? { polygon: g.polygon } : { line: g.line, corridorWidthM: g.corridorWidthM });
 }
 
 export async function listGeofences(db: Queryable, scope: DataScope, q: ListQuery): Promise<Geofence[]> {
-  const r = await db.query(
-    `SELECT g.id, g.enterprise_id, g.name, g.kind, g.geometry FROM geofences g JOIN enterprises e ON e.id = g.enterprise_id
-      WHERE ${inScope('e')} AND ($3::text IS NULL OR e.id = $3) AND ($4::text IS NULL OR e.region_code LIKE $4 || '%')
-        AND ($5::text IS NULL OR g.id > $5)
-      ORDER BY g.id LIMIT $6`,
-    [...scopeArgs(scope), q.enterpriseId ?? null, q.regionPrefix ?? null, q.after ?? null, q.limit],
-  );
-  return r.rows.map(geofenceOf);
+  return listOwned(db, scope, GEOFENCES, q);
 }
 
 export async function getGeofence(db: Queryable, scope: DataScope, id: string): Promise<Geofence | null> {
-  const r = await db.query(
-    `SELECT g.id, g.enterprise_id, g.name, g.kind, g.geometry FROM geofences g JOIN enterprises e ON e.id = g.enterprise_id
-      WHERE ${inScope('e')} AND g.id = $3`,
-    [...scopeArgs(scope), id],
-  );
-  return r.rows[0] ? geofenceOf(r.rows[0]) : null;
+  return getOwned(db, scope, GEOFENCES, id);
 }
 
 export async function insertGeofence(db: Queryable, scope: DataScope, g: Geofence): Promise<boolean> {
@@ -473,11 +472,7 @@ export async function updateGeofence(db: Queryable, scope: DataScope, g: Geofenc
 }
 
 export async function deleteGeofence(db: Queryable, scope: DataScope, id: string): Promise<boolean> {
-  const r = await db.query(`DELETE FROM geofences t USING enterprises e WHERE e.id = t.enterprise_id AND ${inScope('e')} AND t.id = $3`, [
-    ...scopeArgs(scope),
-    id,
-  ]);
-  return (r.rowCount ?? 0) > 0;
+  return deleteOwned(db, scope, GEOFENCES, id);
 }
 
 // ---------------------------------------------------------------- site files
