@@ -1,11 +1,11 @@
 import { getOpenAlarm, latestReadings } from '@hazardwatch/db';
 import { partitionOf, sourceKey } from '@hazardwatch/queue';
 import { requestLatchReset } from '@hazardwatch/rules-worker';
-import { bundledSite, GAS_LEAK_PLAN, runScenario } from '@hazardwatch/simulators';
+import { bundledSite, GAS_LEAK_PLAN } from '@hazardwatch/simulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceProcess } from '../support/ingest-process.js';
 import { type IngestStack, startIngestStack } from '../support/ingest-stack.js';
-import { allEvents, brief, createRules, gasRule, waitForQuiet, waitUntilRunning, workerProcess } from './support.js';
+import { allEvents, brief, createRules, gasRule, playScenario, waitUntilRunning, workerProcess } from './support.js';
 
 const DETECTORS = ['gd-201', 'gd-202', 'gd-203', 'gd-204', 'gd-205'];
 let stack: IngestStack;
@@ -28,15 +28,7 @@ afterAll(async () => {
 
 describe('gas-leak end to end (Mosquitto → ingest → PostgreSQL → rules worker process → alarm store)', () => {
   it('raises GD-203 first level then second level, GD-202 first level, nothing else; once the gas is gone they show latched', async () => {
-    const summary = await runScenario({
-      scenario: 'gas-leak',
-      brokerUrl: stack.broker.url,
-      topicPrefix: stack.topicPrefix,
-      statusMessages: false,
-      window: 50,
-    });
-    expect(summary.failed).toBe(0);
-    await waitForQuiet(stack);
+    await playScenario(stack, 'gas-leak');
 
     const events = await allEvents(stack.db.pool);
     const p = (d: string) => `point:${stack.site.pointIds[`${d}.lel`]}`;

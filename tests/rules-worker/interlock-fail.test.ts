@@ -1,9 +1,9 @@
-import { bundledSite, runScenario, TANK_EVENT_PLAN } from '@hazardwatch/simulators';
+import { bundledSite, TANK_EVENT_PLAN } from '@hazardwatch/simulators';
 import { waitFor } from '@hazardwatch/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceProcess } from '../support/ingest-process.js';
 import { type IngestStack, startIngestStack } from '../support/ingest-stack.js';
-import { allEvents, brief, createRules, waitForQuiet, waitUntilRunning, workerProcess } from './support.js';
+import { allEvents, brief, createRules, playScenario, waitForQuiet, waitUntilRunning, workerProcess } from './support.js';
 
 let stack: IngestStack;
 let worker: ServiceProcess;
@@ -53,15 +53,7 @@ afterAll(async () => {
 
 describe('interlock-fail end to end', () => {
   it('raises the high pressure alarm, the interlock demand, then the failure of XV-1011 to close', async () => {
-    const summary = await runScenario({
-      scenario: 'interlock-fail',
-      brokerUrl: stack.broker.url,
-      topicPrefix: stack.topicPrefix,
-      statusMessages: false,
-      window: 50,
-    });
-    expect(summary.failed).toBe(0);
-    await waitForQuiet(stack);
+    await playScenario(stack, 'interlock-fail');
     // The response time runs on engine time, which the tick moves on after the (past-dated) stream.
     await waitFor(async () => (await allEvents(stack.db.pool)).length >= 3, { timeoutMs: 20_000, what: 'the action-failed alarm' });
     await waitForQuiet(stack);

@@ -2,6 +2,7 @@ import type { AlarmEvent, RuleDocumentInput } from '@hazardwatch/contracts';
 import { createRule, listEventsAfter, type Pool } from '@hazardwatch/db';
 import { createRedis, QueueNames, type Redis } from '@hazardwatch/queue';
 import { createRulesWorker, type RulesWorker, type RulesWorkerDeps } from '@hazardwatch/rules-worker';
+import { runScenario, type ScenarioName } from '@hazardwatch/simulators';
 import { testRedisUrl, waitFor } from '@hazardwatch/testkit';
 import { Queue } from 'bullmq';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
@@ -79,6 +80,13 @@ export async function waitForQuiet(stack: IngestStack, timeoutMs = 45_000): Prom
   );
   // One more tick round so a job taken just before the check is done too.
   await new Promise((r) => setTimeout(r, 600));
+}
+
+/** Plays a bundled scenario into the stack's broker at its default speed (50 messages in flight, no status messages), then waits until every evaluation is done. */
+export async function playScenario(stack: IngestStack, scenario: ScenarioName): Promise<void> {
+  const summary = await runScenario({ scenario, brokerUrl: stack.broker.url, topicPrefix: stack.topicPrefix, statusMessages: false, window: 50 });
+  if (summary.failed > 0) throw new Error(`${summary.failed} publishes of scenario ${scenario} failed`);
+  await waitForQuiet(stack);
 }
 
 /** Failed evaluation jobs (id: reason); a test expects none unless it sends poison. */
