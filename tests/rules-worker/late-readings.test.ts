@@ -7,7 +7,7 @@ import type { RulesWorker } from '@hazardwatch/rules-worker';
 import { createTestDatabase, dropRedisPrefix, type TestDatabase, testRedisPrefix, testRedisUrl, waitFor } from '@hazardwatch/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smallPlant } from '../support/sites.js';
-import { allEvents, brief, createRules, failedEvaluateJobs, inProcessWorker } from './support.js';
+import { allEvents, brief, createRules, failedEvaluateJobs, inProcessWorker, LEL_H, lelRule } from './support.js';
 
 /**
  * A reading at or before the newest evaluated of its point is not evaluated (rule state is
@@ -29,18 +29,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ timescale: 'off' });
   const site = await applySiteFile(db.pool, smallPlant('ent-late'));
   lel = site.pointIds['ent-late-gas1.lel'] ?? -1;
-  await createRules(db.pool, [
-    {
-      id: 'lel-late',
-      version: 1,
-      enterpriseId: 'ent-late',
-      hazardSourceId: 'ent-late-unit',
-      name: 'LEL',
-      kind: 'threshold',
-      pointId: lel,
-      levels: [{ name: 'H', colour: 'orange', side: 'high', setpoint: 25 }],
-    },
-  ]);
+  await createRules(db.pool, [lelRule('lel-late', 'ent-late', lel, [LEL_H])]);
   prefix = testRedisPrefix();
   redis = createRedis(testRedisUrl());
   producer = createEvaluateProducer({ connection: redis, prefix, partitions: PARTITIONS });

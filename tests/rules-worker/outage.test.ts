@@ -6,7 +6,7 @@ import { createTestDatabase, dropRedisPrefix, type TestDatabase, testRedisPrefix
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smallPlant } from '../support/sites.js';
-import { allEvents, brief, createRules, failedEvaluateJobs, inProcessWorker } from './support.js';
+import { allEvents, brief, createRules, failedEvaluateJobs, inProcessWorker, LEL_H, LEL_HH, lelRule } from './support.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const PARTITIONS = 2;
@@ -27,34 +27,8 @@ beforeAll(async () => {
   db = await createTestDatabase({ timescale: 'off' });
   const site = await applySiteFile(db.pool, smallPlant('ent-o'));
   lel = site.pointIds['ent-o-gas1.lel'] ?? -1;
-  await createRules(db.pool, [
-    {
-      id: 'lel-o',
-      version: 1,
-      enterpriseId: 'ent-o',
-      hazardSourceId: 'ent-o-unit',
-      name: 'LEL',
-      kind: 'threshold',
-      pointId: lel,
-      levels: [
-        { name: 'H', colour: 'orange', side: 'high', setpoint: 25 },
-        { name: 'HH', colour: 'red', side: 'high', setpoint: 50 },
-      ],
-    },
-  ]);
   lel2 = site.pointIds['ent-o-gas2.lel'] ?? -1;
-  await createRules(db.pool, [
-    {
-      id: 'lel-o2',
-      version: 1,
-      enterpriseId: 'ent-o',
-      hazardSourceId: 'ent-o-unit',
-      name: 'LEL 2',
-      kind: 'threshold',
-      pointId: lel2,
-      levels: [{ name: 'H', colour: 'orange', side: 'high', setpoint: 25 }],
-    },
-  ]);
+  await createRules(db.pool, [lelRule('lel-o', 'ent-o', lel, [LEL_H, LEL_HH]), lelRule('lel-o2', 'ent-o', lel2, [LEL_H], 'LEL 2')]);
   // The worker reaches PostgreSQL through a proxy the test can cut.
   const u = new URL(db.url);
   proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port || 5432) });
@@ -116,21 +90,7 @@ describe('rules worker through a PostgreSQL outage', () => {
     expect(await failedEvaluateJobs(redis, prefix, PARTITIONS)).toEqual([]);
 
     // The rule listener reconnected: a change made after the outage is picked up.
-    await createRuleVersion(
-      db.pool,
-      'lel-o',
-      {
-        id: 'lel-o',
-        version: 1,
-        enterpriseId: 'ent-o',
-        hazardSourceId: 'ent-o-unit',
-        name: 'LEL',
-        kind: 'threshold',
-        pointId: lel,
-        levels: [{ name: 'H', colour: 'orange', side: 'high', setpoint: 5 }],
-      },
-      { by: 'test' },
-    );
+    await createRuleVersion(db.pool, 'lel-o', lelRule('lel-o', 'ent-o', lel, [{ ...LEL_H, setpoint: 5 }]), { by: 'test' });
     await waitFor(async () => (await allEvents(db.pool)).length === 4, { timeoutMs: 15_000, what: 'the raise under version 2' });
     expect((await allEvents(db.pool))[3]?.id.startsWith('lel-o:2:')).toBe(true);
   });

@@ -1,4 +1,4 @@
-import type { AlarmEvent, RuleDocumentInput } from '@hazardwatch/contracts';
+import type { AlarmEvent, RuleDocumentInput, ThresholdLevel } from '@hazardwatch/contracts';
 import { createRule, listEventsAfter, type Pool } from '@hazardwatch/db';
 import { createRedis, QueueNames, type Redis } from '@hazardwatch/queue';
 import { createRulesWorker, type RulesWorker, type RulesWorkerDeps } from '@hazardwatch/rules-worker';
@@ -125,4 +125,14 @@ export function gasRule(id: string, enterpriseId: string, hazardSourceId: string
       { name: 'SECOND', colour: 'red', side: 'high', setpoint: 50 },
     ],
   };
+}
+
+/** Level H of the LEL rules: 25 %LEL, orange. */
+export const LEL_H: ThresholdLevel = { name: 'H', colour: 'orange', side: 'high', setpoint: 25 };
+/** Level HH of the LEL rules: 50 %LEL, red. */
+export const LEL_HH: ThresholdLevel = { name: 'HH', colour: 'red', side: 'high', setpoint: 50 };
+
+/** A plain threshold rule (no latching, no deadband) on a gas detector of `smallPlant(enterpriseId)`, under its `-unit` hazard source. */
+export function lelRule(id: string, enterpriseId: string, pointId: number, levels: ThresholdLevel[], name = 'LEL'): RuleDocumentInput {
+  return { id, version: 1, enterpriseId, hazardSourceId: `${enterpriseId}-unit`, name, kind: 'threshold', pointId, levels };
 }

@@ -6,7 +6,7 @@ import { createTestDatabase, dropRedisPrefix, type TestDatabase, testRedisPrefix
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smallPlant } from '../support/sites.js';
-import { allEvents, brief, createRules, failedEvaluateJobs, inProcessWorker } from './support.js';
+import { allEvents, brief, createRules, failedEvaluateJobs, inProcessWorker, LEL_H, LEL_HH, lelRule } from './support.js';
 
 const PARTITIONS = 4;
 let db: TestDatabase;
@@ -26,21 +26,7 @@ beforeAll(async () => {
   redis = createRedis(testRedisUrl());
   producer = createEvaluateProducer({ connection: redis, prefix, partitions: PARTITIONS });
   partition = partitionOf(sourceKey('ent-w-unit'), PARTITIONS);
-  await createRules(db.pool, [
-    {
-      id: 'lel-w',
-      version: 1,
-      enterpriseId: 'ent-w',
-      hazardSourceId: 'ent-w-unit',
-      name: 'LEL',
-      kind: 'threshold',
-      pointId: lel,
-      levels: [
-        { name: 'H', colour: 'orange', side: 'high', setpoint: 25 },
-        { name: 'HH', colour: 'red', side: 'high', setpoint: 50 },
-      ],
-    },
-  ]);
+  await createRules(db.pool, [lelRule('lel-w', 'ent-w', lel, [LEL_H, LEL_HH])]);
   worker = inProcessWorker({ db, prefix, partitions: PARTITIONS });
   await worker.start();
   T0 = Date.now() + 2_000;
