@@ -35,7 +35,7 @@ import { addEnterprise, addTarget, Producer, type Receiver, secretOf, startRecei
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpu-profile.js';
 import { createBackgroundRules } from './suites-support/background-rules.js';
-import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
+import { CpuWindow, fmt, hostInfo, INGEST_DEFAULTS, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
 
 export interface DispatchBenchOptions {
   e2e: boolean;
@@ -77,7 +77,7 @@ export const DISPATCH_BENCH_DEFAULTS: DispatchBenchOptions = {
   crossings: 400,
   targets: 2,
   warmupS: 15,
-  ingestConnections: 128,
+  ingestConnections: INGEST_DEFAULTS.connections,
   batchWaitMs: undefined,
   dispatchEnv: {},
   satEvents: 2000,

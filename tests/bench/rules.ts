@@ -44,7 +44,7 @@ import { type ProfileSummary, summariseCpuProfile } from './lib/cpu-profile.js';
 import { CpuSampler, cpuBetween } from './lib/cpu-sampler.js';
 import { allProcesses } from './lib/proc.js';
 import { createBackgroundRules } from './suites-support/background-rules.js';
-import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
+import { CpuWindow, fmt, hostInfo, INGEST_DEFAULTS, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
 
 export interface RulesSuiteOptions {
   /** Skip (a) or (b). */
@@ -68,9 +68,9 @@ export interface RulesSuiteOptions {
   gapMs: number;
   /** Background load before the first measured crossing. */
   warmupS: number;
-  /** INGEST_BATCH_MAX_WAIT_MS of the ingest process (its default 50). */
+  /** INGEST_BATCH_MAX_WAIT_MS of the ingest process (default: ingest's own). */
   batchWaitMs: number;
-  /** INGEST_CONNECTIONS (ingest's default 128). */
+  /** INGEST_CONNECTIONS (default: ingest's own). */
   ingestConnections: number;
   /** INGEST_BATCH_MAX_ROWS, or 'fit' (default, as the ingest suite's dense runs; ingest's own default is 5000) = connections × (channels + 1): a batch closes once every connection holds a message. */
   ingestBatchRows: number | 'fit';
@@ -98,8 +98,8 @@ export const RULES_DEFAULTS: RulesSuiteOptions = {
   workers: 1,
   gapMs: 100,
   warmupS: 15,
-  batchWaitMs: 50,
-  ingestConnections: 128,
+  batchWaitMs: INGEST_DEFAULTS.batchMaxWaitMs,
+  ingestConnections: INGEST_DEFAULTS.connections,
   ingestBatchRows: 'fit',
   timeoutMs: 5_000,
   maxTimeouts: 3,

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { INGEST_DEFAULTS } from '../suites-support/common.js';
 
 export type Workload = 'dense' | 'sparse';
 
@@ -47,10 +48,10 @@ options:
   --workload dense|sparse|both   (default both)
   --warmup S                     seconds before the measured window (default 15)
   --duration S                   measured window in seconds (default 60)
-  --connections N[,N…]           INGEST_CONNECTIONS (default 128)
+  --connections N[,N…]           INGEST_CONNECTIONS (default ${INGEST_DEFAULTS.connections}, ingest's own)
   --batch-rows N|fit[,…]         INGEST_BATCH_MAX_ROWS (default 5000); fit = connections × (channels + 1):
                                  a batch closes as soon as every connection holds a message
-  --batch-wait-ms N              INGEST_BATCH_MAX_WAIT_MS (default 50)
+  --batch-wait-ms N              INGEST_BATCH_MAX_WAIT_MS (default ${INGEST_DEFAULTS.batchMaxWaitMs}, ingest's own)
   --rate N|max                   offered messages/s (default: the target; dense 10000, sparse 25000)
   --devices N                    load devices (default dense 10000, sparse 25000: 1 Hz each at the default rate)
   --pub-connections N            publisher MQTT connections (default 16)
@@ -89,9 +90,9 @@ export function parseIngestOptions(argv: string[]): IngestBenchOptions | 'help' 
       workload: { type: 'string', default: 'both' },
       warmup: { type: 'string', default: '15' },
       duration: { type: 'string', default: '60' },
-      connections: { type: 'string', default: '128' },
+      connections: { type: 'string', default: String(INGEST_DEFAULTS.connections) },
       'batch-rows': { type: 'string', default: '5000' },
-      'batch-wait-ms': { type: 'string', default: '50' },
+      'batch-wait-ms': { type: 'string', default: String(INGEST_DEFAULTS.batchMaxWaitMs) },
       rate: { type: 'string' },
       devices: { type: 'string' },
       'pub-connections': { type: 'string', default: '16' },
@@ -118,7 +119,7 @@ export function parseIngestOptions(argv: string[]): IngestBenchOptions | 'help' 
     durationS: positive(v.duration, '--duration'),
     connections: list(v.connections, '--connections'),
     batchRows: v['batch-rows'].split(',').flatMap((x): Array<number | 'fit'> => (x === 'fit' ? ['fit'] : list(x, '--batch-rows'))),
-    batchWaitMs: list(v['batch-wait-ms'], '--batch-wait-ms')[0] ?? 50,
+    batchWaitMs: list(v['batch-wait-ms'], '--batch-wait-ms')[0] ?? INGEST_DEFAULTS.batchMaxWaitMs,
     rate: v.rate === undefined ? undefined : v.rate === 'max' ? 'max' : positive(v.rate, '--rate'),
     devices: v.devices === undefined ? undefined : list(v.devices, '--devices')[0],
     pubConnections: list(v['pub-connections'], '--pub-connections')[0] ?? 16,

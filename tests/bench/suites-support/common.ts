@@ -7,6 +7,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EnvSchema } from '@hazardwatch/config';
+
+/** Ingest's own defaults (packages/config), so every suite measures what a deployment runs unless told otherwise. */
+export const INGEST_DEFAULTS = (() => {
+  const env = EnvSchema.parse({});
+  return { connections: env.INGEST_CONNECTIONS, batchMaxRows: env.INGEST_BATCH_MAX_ROWS, batchMaxWaitMs: env.INGEST_BATCH_MAX_WAIT_MS };
+})();
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
