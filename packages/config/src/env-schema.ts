@@ -162,6 +162,10 @@ export const EnvSchema = z
     READINGS_RETENTION_DAYS: int(30, 36500).default(30),
     POSITIONS_RETENTION_DAYS: int(183, 36500).default(183),
     TIMESCALE: z.enum(['auto', 'on', 'off']).default('auto'),
+    // Plain PostgreSQL's per-minute / per-hour rollup (packages/db rollup-refresher.ts); unused on TimescaleDB.
+    ROLLUP_REFRESH_INTERVAL_MS: int(0, 3_600_000).default(30_000),
+    ROLLUP_REFRESH_LAG_MS: int(0, 86_400_000).default(60_000),
+    ROLLUP_REFRESH_MAX_SPAN_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
 
     REDIS_URL: url(/^rediss?:$/).default('redis://127.0.0.1:6379'),
     QUEUE_PREFIX: z
@@ -187,11 +191,9 @@ export const EnvSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,40}$/)
       .default('hw-ingest-0'),
-    // 256 × one unacknowledged message each: room to catch up after a stall (docs/benchmarks.md, Rules).
-    INGEST_CONNECTIONS: int(1, 1024).default(256),
+    INGEST_CONNECTIONS: int(1, 1024).default(128),
     INGEST_BATCH_MAX_ROWS: int(1, 100_000).default(5000),
-    // A lone alarm reading waits at most this long for company before its COMMIT.
-    INGEST_BATCH_MAX_WAIT_MS: int(1, 10_000).default(20),
+    INGEST_BATCH_MAX_WAIT_MS: int(1, 10_000).default(50),
     INGEST_MAX_PAYLOAD_BYTES: int(64, 16 * 1024 * 1024).default(256 * 1024),
     INGEST_MAX_FUTURE_SKEW_MS: int(0, 86_400_000).default(300_000),
     INGEST_MAX_AGE_MS: int(60_000, 3650 * 86_400_000).default(30 * 86_400_000),

@@ -26,6 +26,12 @@ function shape(env: z.infer<typeof EnvSchema>) {
       positionsRetentionDays: env.POSITIONS_RETENTION_DAYS,
       timescale: env.TIMESCALE,
     },
+    rollup: {
+      /** 0: this process does not refresh (another one does; they take turns under an advisory lock anyway). */
+      intervalMs: env.ROLLUP_REFRESH_INTERVAL_MS,
+      lagMs: env.ROLLUP_REFRESH_LAG_MS,
+      maxSpanMs: env.ROLLUP_REFRESH_MAX_SPAN_MS,
+    },
     redis: { url: env.REDIS_URL },
     queue: { prefix: env.QUEUE_PREFIX, partitions: env.EVAL_PARTITIONS },
     mqtt: {

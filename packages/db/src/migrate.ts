@@ -135,3 +135,14 @@ export async function storageMode(pool: Pool): Promise<StorageMode> {
   const r = await pool.query<{ value: string }>(`SELECT value FROM hw_meta WHERE key = 'storage_mode'`);
   return r.rows[0]?.value === 'timescale' ? 'timescale' : 'plain';
 }
+
+const modes = new WeakMap<Pool, StorageMode>();
+
+/** `storageMode`, asked once per pool: a migrated database keeps its mode for life. */
+export async function cachedStorageMode(pool: Pool): Promise<StorageMode> {
+  const known = modes.get(pool);
+  if (known) return known;
+  const mode = await storageMode(pool);
+  modes.set(pool, mode);
+  return mode;
+}

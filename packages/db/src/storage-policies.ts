@@ -1,5 +1,6 @@
 import { storageMode } from './migrate.js';
 import type { Pool } from './pool.js';
+import { pruneRollups } from './repos/rollup.repo.js';
 
 export interface RetentionSettings {
   /** Readings are kept at least 30 days (State Administration of Work Safety Order No. 40). */
@@ -25,8 +26,9 @@ export async function applyStoragePolicies(pool: Pool, s: RetentionSettings): Pr
 }
 
 /**
- * Plain PostgreSQL retention: delete rows older than the configured age, in
- * bounded slices so a long backlog never holds one huge transaction. Returns
+ * Plain PostgreSQL retention: delete rows older than the configured age, and the
+ * rollup buckets that end before it, in bounded slices so a long backlog never holds
+ * one huge transaction. Returns
  * the rows deleted. A no-op on TimescaleDB, whose policies drop whole chunks.
  */
 export async function pruneExpired(pool: Pool, s: RetentionSettings, sliceRows = 50_000): Promise<number> {
@@ -45,5 +47,6 @@ export async function pruneExpired(pool: Pool, s: RetentionSettings, sliceRows =
       if ((r.rowCount ?? 0) < sliceRows) break;
     }
   }
-  return total;
+  // The per-minute / per-hour rollups of the pruned readings go with them.
+  return total + (await pruneRollups(pool, s.readingsRetentionDays, sliceRows));
 }

@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from '@hazardwatch/config';
-import { createPool } from '@hazardwatch/db';
+import { createPool, createRollupRefresher } from '@hazardwatch/db';
 import { createLogger, enableDefaultMetrics, safeUrl } from '@hazardwatch/observability';
 import { createEvaluateProducer, createRedis } from '@hazardwatch/queue';
 import { createIngest } from './ingest.js';
@@ -35,6 +35,10 @@ const ingest = createIngest({
   },
 });
 await ingest.start();
+// Plain PostgreSQL's chart rollup, refreshed beside ingest but never inside its commit (one
+// refresher at a time across replicas; idle on TimescaleDB).
+const rollups = createRollupRefresher({ pool, log, settings: config.rollup });
+await rollups.start();
 log.info({ broker: safeUrl(config.mqtt.url), db: safeUrl(config.db.url) }, 'ingest running');
 
 let stopping = false;
@@ -44,6 +48,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     ingest
       .stop()
+      .then(() => rollups.stop())
       .then(() => producer.close())
       .then(() => redis.quit())
       .then(() => pool.end())

@@ -1,6 +1,6 @@
 import { createApi, ensureAdminKey } from '@hazardwatch/api';
 import type { Config } from '@hazardwatch/config';
-import { applySiteFile, applyStoragePolicies, createPool, createSecretBox, migrate, type Pool, pruneExpired } from '@hazardwatch/db';
+import { applySiteFile, applyStoragePolicies, createPool, createRollupRefresher, createSecretBox, migrate, type Pool, pruneExpired } from '@hazardwatch/db';
 import { createDispatch, createDispatchQueues, createLiveStream, publishEvents } from '@hazardwatch/dispatch';
 import { createIngest, type Ingest } from '@hazardwatch/ingest';
 import { type Logger, once, runAll, safeUrl } from '@hazardwatch/observability';
@@ -120,6 +120,10 @@ export function createStandalone(config: Config, log: Logger): Standalone {
       const ing = ingest;
       await ing.start();
       cleanups.unshift(() => ing.stop());
+      // Plain PostgreSQL's chart rollup (idle on TimescaleDB), off ingest's commit path.
+      const rollups = createRollupRefresher({ pool: db, log, settings: config.rollup });
+      await rollups.start();
+      cleanups.unshift(() => rollups.stop());
 
       // Dispatch: webhooks, escalation, offline enterprises, and the live stream the API serves.
       const dispatchSettings = config.dispatch;

@@ -1,7 +1,8 @@
 import type { Quality } from '@hazardwatch/contracts';
-import { type StorageMode, storageMode } from '../migrate.js';
+import { cachedStorageMode } from '../migrate.js';
 import type { Pool, PoolClient } from '../pool.js';
 import { type DataScope, inScope, scopeArgs } from './registry-admin.repo.js';
+import { HOUR_MS, MINUTE_MS, rolledToMs } from './rollup.repo.js';
 import { QUALITY_OF_CODE } from './timeseries.repo.js';
 
 export type Bucket = 'raw' | '1m' | '1h';
@@ -25,36 +26,67 @@ export function autoBucket(fromMs: number, toMs: number): Bucket {
   return '1h';
 }
 
-const modes = new WeakMap<Pool, StorageMode>();
+type SeriesRow = { point_id: number; ts: number; avg: number; min: number; max: number; last: number; samples: number | string };
 
-/** The storage mode, asked once per pool: a migrated database keeps its mode for life. */
-async function cachedStorageMode(pool: Pool): Promise<StorageMode> {
-  const known = modes.get(pool);
-  if (known) return known;
-  const mode = await storageMode(pool);
-  modes.set(pool, mode);
-  return mode;
+/** TimescaleDB: the continuous aggregates (real-time), over [from, to). */
+function timescaleBucketSql(bucket: '1m' | '1h'): string {
+  return `SELECT point_id, (extract(epoch FROM bucket) * 1000)::float8 AS ts, avg, min, max, last, samples
+            FROM readings_${bucket}
+           WHERE point_id = ANY($1::int4[]) AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
+           ORDER BY point_id, bucket LIMIT $4`;
 }
 
-/** Bucketed series: TimescaleDB's continuous aggregates, or computed on read on plain PostgreSQL. */
-function bucketSql(mode: StorageMode, bucket: '1m' | '1h'): string {
-  if (mode === 'timescale')
-    return `SELECT point_id, (extract(epoch FROM bucket) * 1000)::float8 AS ts, avg, min, max, last, samples
-              FROM readings_${bucket}
-             WHERE point_id = ANY($1::int4[]) AND bucket >= to_timestamp($2 / 1000.0) AND bucket < to_timestamp($3 / 1000.0)
-             ORDER BY point_id, bucket LIMIT $4`;
+/**
+ * Plain PostgreSQL: the refresher's rollup rows for whole buckets in [$5, $6) (below its
+ * watermark) that have no pending late minute, and the aggregate on read of the raw readings
+ * everywhere else: the partial bucket at the start [$2, $7), the tail [$8, $3) the refresher has
+ * not reached, and the buckets with pending minutes. The same rows the aggregate on read of
+ * [$2, $3) gives (docs/architecture.md, Storage).
+ */
+function plainBucketSql(bucket: '1m' | '1h'): string {
   const width = bucket === '1m' ? '1 minute' : '1 hour';
-  return `SELECT point_id, (extract(epoch FROM b) * 1000)::float8 AS ts, avg(value) AS avg, min(value) AS min, max(value) AS max,
-                 (array_agg(value ORDER BY time DESC))[1] AS last, count(*) AS samples
-            FROM (SELECT point_id, time, value, date_bin(INTERVAL '${width}', time, TIMESTAMPTZ 'epoch') AS b FROM readings
-                   WHERE point_id = ANY($1::int4[]) AND time >= to_timestamp($2 / 1000.0) AND time < to_timestamp($3 / 1000.0)) s
-           GROUP BY point_id, b ORDER BY point_id, b LIMIT $4`;
+  return `WITH pend AS MATERIALIZED (
+            SELECT DISTINCT point_id, date_bin(INTERVAL '${width}', minute, TIMESTAMPTZ 'epoch') AS b FROM readings_rollup_pending
+             WHERE point_id = ANY($1::int4[]) AND minute >= to_timestamp($5 / 1000.0) AND minute < to_timestamp($6 / 1000.0)
+          ), raw AS (
+            SELECT point_id, time, value FROM readings
+             WHERE point_id = ANY($1::int4[]) AND time >= to_timestamp($2 / 1000.0) AND time < to_timestamp($7 / 1000.0)
+            UNION ALL
+            SELECT point_id, time, value FROM readings
+             WHERE point_id = ANY($1::int4[]) AND time >= to_timestamp($8 / 1000.0) AND time < to_timestamp($3 / 1000.0)
+            UNION ALL
+            SELECT r.point_id, r.time, r.value FROM pend JOIN readings r ON r.point_id = pend.point_id AND r.time >= pend.b AND r.time < pend.b + INTERVAL '${width}'
+          )
+          SELECT point_id, (extract(epoch FROM b) * 1000)::float8 AS ts, avg, min, max, last, samples FROM (
+            SELECT r.point_id, r.bucket AS b, r.sum / r.samples AS avg, r.min, r.max, r.last, r.samples::int8 AS samples
+              FROM readings_rollup_${bucket} r
+             WHERE r.point_id = ANY($1::int4[]) AND r.bucket >= to_timestamp($5 / 1000.0) AND r.bucket < to_timestamp($6 / 1000.0)
+               AND NOT EXISTS (SELECT 1 FROM pend WHERE pend.point_id = r.point_id AND pend.b = r.bucket)
+            UNION ALL
+            SELECT point_id, date_bin(INTERVAL '${width}', time, TIMESTAMPTZ 'epoch'), avg(value), min(value), max(value),
+                   (array_agg(value ORDER BY time DESC))[1], count(*)
+              FROM raw GROUP BY 1, 2
+          ) x ORDER BY point_id, b LIMIT $4`;
+}
+
+/**
+ * Which part of [from, to) the plain-PostgreSQL rollup serves: whole buckets from the first
+ * bucket boundary at or after `from` up to the earlier of the last boundary before `to` and the
+ * refresher's watermark (`rolledToMs`, null before the first refresh). Empty: all on read.
+ */
+function rollupSpan(fromMs: number, toMs: number, widthMs: number, rolledToMs: number | null): { startMs: number; endMs: number } | null {
+  const startMs = Math.ceil(fromMs / widthMs) * widthMs;
+  if (rolledToMs === null) return null;
+  const endMs = Math.min(Math.floor(toMs / widthMs) * widthMs, Math.floor(rolledToMs / widthMs) * widthMs);
+  return endMs > startMs ? { startMs, endMs } : null;
 }
 
 /**
  * Series of one or more points over [from, to). Bucketed series come from the
- * continuous aggregates on TimescaleDB and are computed on read on plain
- * PostgreSQL — same result shape either way.
+ * continuous aggregates on TimescaleDB, and on plain PostgreSQL from the rollup the
+ * refresher keeps (rollup-refresher.ts) joined with the aggregate on read of what it has
+ * not rolled up yet — same result shape, and on plain PostgreSQL the same values as
+ * aggregating the raw readings (averages up to floating-point summation order).
  */
 export async function readingSeries(
   pool: Pool,
@@ -70,13 +102,18 @@ export async function readingSeries(
     );
     return r.rows.map((x) => ({ pointId: x.point_id, ts: x.ts, avg: x.value, min: x.value, max: x.value, last: x.value, samples: 1 }));
   }
-  const sql = bucketSql(await cachedStorageMode(pool), q.bucket);
-  const r = await pool.query<{ point_id: number; ts: number; avg: number; min: number; max: number; last: number; samples: number }>(sql, [
-    q.pointIds,
-    q.fromMs,
-    q.toMs,
-    limit,
-  ]);
+  let r: { rows: SeriesRow[] };
+  if ((await cachedStorageMode(pool)) === 'timescale') {
+    r = await pool.query<SeriesRow>(timescaleBucketSql(q.bucket), [q.pointIds, q.fromMs, q.toMs, limit]);
+  } else {
+    // The watermark, read before the series: it only grows, and the rows below any value it had stay
+    // complete (a late reading is a pending minute, read raw), so an older value is still right.
+    const span = rollupSpan(q.fromMs, q.toMs, q.bucket === '1m' ? MINUTE_MS : HOUR_MS, await rolledToMs(pool));
+    // Without a span: no rollup rows ($5 = $6), all of [from, to) as the head, no tail.
+    const startMs = span?.startMs ?? q.toMs;
+    const endMs = span?.endMs ?? q.toMs;
+    r = await pool.query<SeriesRow>(plainBucketSql(q.bucket), [q.pointIds, q.fromMs, q.toMs, limit, startMs, endMs, startMs, endMs]);
+  }
   return r.rows.map((x) => ({ pointId: x.point_id, ts: x.ts, avg: x.avg, min: x.min, max: x.max, last: x.last, samples: Number(x.samples) }));
 }
 

@@ -1,6 +1,8 @@
 import type { JobDeviceStatus, JobPosition, JobReading, Quality } from '@hazardwatch/contracts';
+import { cachedStorageMode } from '../migrate.js';
 import type { Pool, PoolClient } from '../pool.js';
 import { pgSafeText } from '../transient.js';
+import { beginWithRollupFence, MINUTE_MS, recordPendingMinutes } from './rollup.repo.js';
 
 export const QUALITY_CODE: Readonly<Record<Quality, number>> = { good: 0, fault: 1, maintenance: 2 };
 export const QUALITY_OF_CODE: readonly Quality[] = ['good', 'fault', 'maintenance'];
@@ -37,10 +39,15 @@ export interface IngestBatchResult {
  * the batch size.
  */
 export async function commitIngestBatch(pool: Pool, rows: IngestBatchRows): Promise<IngestBatchResult> {
+  // Plain PostgreSQL keeps a rollup refreshed off this path; a reading older than its watermark
+  // (rare: late or redelivered) marks its minute pending, in the same transaction.
+  const rollup = (await cachedStorageMode(pool)) === 'plain';
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    const result = await writeRows(client, rows);
+    let pendingBelowMs: number | null = null;
+    if (rollup) pendingBelowMs = await beginWithRollupFence(client);
+    else await client.query('BEGIN');
+    const result = await writeRows(client, rows, pendingBelowMs);
     await client.query('COMMIT');
     return result;
   } catch (err) {
@@ -62,7 +69,7 @@ function numericArray(values: number[]): string {
   return `{${values.join(',')}}`;
 }
 
-async function writeRows(client: PoolClient, rows: IngestBatchRows): Promise<IngestBatchResult> {
+async function writeRows(client: PoolClient, rows: IngestBatchRows, pendingBelowMs: number | null): Promise<IngestBatchResult> {
   let readingsInserted = 0;
   let positionsInserted = 0;
   if (rows.readings.length > 0) {
@@ -71,11 +78,17 @@ async function writeRows(client: PoolClient, rows: IngestBatchRows): Promise<Ing
     const pid = new Array<number>(n);
     const val = new Array<number>(n);
     const q = new Array<number>(n);
+    let late: Map<string, [number, number]> | undefined;
     rows.readings.forEach((r, i) => {
       ts[i] = r.ts;
       pid[i] = r.pointId;
       val[i] = r.value;
       q[i] = QUALITY_CODE[r.quality];
+      if (pendingBelowMs !== null && r.ts < pendingBelowMs) {
+        const minute = Math.floor(r.ts / MINUTE_MS) * MINUTE_MS;
+        late ??= new Map();
+        late.set(`${r.pointId}:${minute}`, [r.pointId, minute]);
+      }
     });
     // No per-point "latest" table is kept here: upserting one in this statement cost 56–83 %
     // more PostgreSQL CPU per row (docs/benchmarks.md, API), taken from ingest, which is the
@@ -88,6 +101,15 @@ async function writeRows(client: PoolClient, rows: IngestBatchRows): Promise<Ing
       values: [numericArray(ts), numericArray(pid), numericArray(val), numericArray(q)],
     });
     readingsInserted = r.rowCount ?? 0;
+    // Also for a reading the primary key absorbed (a redelivery): one needless re-aggregation, never a lost one.
+    if (late) {
+      const minutes = [...late.values()];
+      await recordPendingMinutes(
+        client,
+        minutes.map(([p]) => p),
+        minutes.map(([, m]) => m),
+      );
+    }
   }
   if (rows.positions.length > 0) {
     const p = rows.positions;
