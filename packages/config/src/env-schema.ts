@@ -191,9 +191,11 @@ export const EnvSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,40}$/)
       .default('hw-ingest-0'),
-    INGEST_CONNECTIONS: int(1, 1024).default(128),
+    // 256 × one unacknowledged message each: room to catch up after a stall (docs/benchmarks.md, Rules).
+    INGEST_CONNECTIONS: int(1, 1024).default(256),
     INGEST_BATCH_MAX_ROWS: int(1, 100_000).default(5000),
-    INGEST_BATCH_MAX_WAIT_MS: int(1, 10_000).default(50),
+    // A lone alarm reading waits at most this long for company before its COMMIT.
+    INGEST_BATCH_MAX_WAIT_MS: int(1, 10_000).default(20),
     INGEST_MAX_PAYLOAD_BYTES: int(64, 16 * 1024 * 1024).default(256 * 1024),
     INGEST_MAX_FUTURE_SKEW_MS: int(0, 86_400_000).default(300_000),
     INGEST_MAX_AGE_MS: int(60_000, 3650 * 86_400_000).default(30 * 86_400_000),
