@@ -241,7 +241,10 @@ describe('rollup refresher (plain PostgreSQL)', () => {
       const refreshing = refreshRollups(pool, SETTINGS, now + 2 * MINUTE_MS);
       await vi.waitFor(
         async () => {
-          const w = await pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+          // pg_locks is the whole server's: only a waiting advisory lock in this test's database counts.
+          const w = await pool.query(
+            `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          );
           expect(w.rowCount).toBe(1);
         },
         { timeout: 5_000, interval: 20 },
