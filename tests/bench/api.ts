@@ -10,7 +10,11 @@
  * Each is timed through the real HTTP API (buildApp, listening on 127.0.0.1 port 0, an admin
  * key from ensureAdminKey, keep-alive fetch, body read completely) and as the bare query
  * function the route calls (latestValuesOf / readingSeries), so the HTTP overhead is
- * visible; also the whole body built by PostgreSQL (latestOfPointsJson), the alternative. Where the time goes is measured by the other cases: the route's previous query
+ * visible; also the whole body built by PostgreSQL (latestOfPointsJson), the alternative. The
+ * latest read is also timed with values from Redis (the API given `latestValues`, an own prefix,
+ * filled by the API's own write-back during warm-up), in both views (`view=values`: pointId, ts,
+ * value, quality only), with its parts (registry fingerprint, the Redis read), and against its
+ * floor: the same bodies prebuilt and served by the same Fastify without authentication or query. Where the time goes is measured by the other cases: the route's previous query
  * (latestOfPoints: one probe per point into readings, rows parsed into objects), the bare
  * probes (latestReadings), the previous response serialisation (the zod serializer the route
  * used, over latestOfPoints' 10,000 objects), an authenticated request that reads one row
@@ -31,6 +35,7 @@ import type { JobReading } from '@hazardwatch/contracts';
 import {
   applySiteFile,
   commitIngestBatch,
+  latestFingerprintOf,
   latestOfPoints,
   latestOfPointsJson,
   latestReadings,
@@ -40,8 +45,9 @@ import {
   refreshRollups,
 } from '@hazardwatch/db';
 import { createLogger } from '@hazardwatch/observability';
+import { createRedis, readLatest } from '@hazardwatch/queue';
 import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
-import { adminDatabaseUrl, createTestDatabase } from '@hazardwatch/testkit';
+import { adminDatabaseUrl, createTestDatabase, dropRedisPrefix, testRedisPrefix, testRedisUrl } from '@hazardwatch/testkit';
 import { serializerCompiler } from 'fastify-type-provider-zod';
 import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, table, writeResults } from './suites-support/common.js';
 
@@ -218,16 +224,40 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
       // Sequential benchmark requests from one key: lift the per-key limit on expensive queries (120/min by default).
       config: { port: 0, expensiveQueryLimit: { max: 1_000_000, windowMs: 60_000 } },
     });
+    // The floor of the latest-values answer: the same bytes, prebuilt, served by the same Fastify
+    // with no authentication, query or splicing (filled in below from one real answer).
+    const floorBodies = { full: '', values: '' };
+    app.get('/bench-floor/:view', async (req, reply) =>
+      reply.type('application/json; charset=utf-8').send((req.params as { view: string }).view === 'values' ? floorBodies.values : floorBodies.full),
+    );
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
     const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/api/v1`;
+    // The same API with ingest's Redis copy of the latest values (own prefix). Filled by the API's
+    // own write-back on the first (warm-up) request, as after a Redis restart; ingest keeps it
+    // current in production (docs/architecture.md).
+    const redisPrefix = testRedisPrefix();
+    const redis = createRedis(testRedisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', () => resolve());
+      redis.once('error', reject);
+    });
+    const redisApp = await buildApp({
+      pool,
+      log: silent,
+      config: { port: 0, expensiveQueryLimit: { max: 1_000_000, windowMs: 60_000 } },
+      latestValues: { redis, prefix: redisPrefix },
+    });
+    await redisApp.listen({ host: '127.0.0.1', port: 0 });
+    const redisAddr = redisApp.server.address();
+    const redisBase = `http://127.0.0.1:${typeof redisAddr === 'object' && redisAddr ? redisAddr.port : 0}/api/v1`;
     const key = await ensureAdminKey(pool);
     if (!key) throw new Error('no admin key');
     // The body is read completely every time but parsed (to count its items) only once per
     // path: the client shares this process, and parsing 1.6 MB is the client's cost, not the API's.
     const counted = new Map<string, number>();
-    const get = async (path: string, count: (body: { items: unknown[] }) => number) => {
-      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key.key}` } });
+    const get = async (path: string, count: (body: { items: unknown[] }) => number, at = base) => {
+      const res = await fetch(`${at}${path}`, { headers: { authorization: `Bearer ${key.key}` } });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${text.slice(0, 300)}`);
       let items = counted.get(path);
@@ -252,6 +282,35 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
         get(`/telemetry/latest?enterpriseId=${LOAD_SITE_IDS.enterpriseId}`, (b) => b.items.length),
       );
       const of = { enterpriseId: LOAD_SITE_IDS.enterpriseId };
+      {
+        const res = await fetch(`${base}/telemetry/latest?enterpriseId=${LOAD_SITE_IDS.enterpriseId}`, { headers: { authorization: `Bearer ${key.key}` } });
+        floorBodies.full = await res.text();
+        const items = (JSON.parse(floorBodies.full) as { items: Array<{ pointId: number; ts: number | null; value: number | null; quality: string | null }> })
+          .items;
+        floorBodies.values = JSON.stringify({ items: items.map(({ pointId, ts, value, quality }) => ({ pointId, ts, value, quality })) });
+      }
+      const floorGet = async (view: 'full' | 'values') => {
+        const res = await fetch(`${base.replace(/\/api\/v1$/, '')}/bench-floor/${view}`);
+        const text = await res.text();
+        if (res.status !== 200) throw new Error(`floor ${view}: ${res.status}`);
+        return { items: o.points, bytes: Buffer.byteLength(text) };
+      };
+      const latestPath = `/telemetry/latest?enterpriseId=${LOAD_SITE_IDS.enterpriseId}`;
+      await add(`latest of ${o.points} points, values from Redis`, 'http', latestTarget, () => get(latestPath, (b) => b.items.length, redisBase));
+      await add(`latest of ${o.points} points, values from Redis, view=values`, 'http', latestTarget, () =>
+        get(`${latestPath}&view=values`, (b) => b.items.length, redisBase),
+      );
+      await add(`latest of ${o.points} points, PostgreSQL only, view=values`, 'http', latestTarget, () =>
+        get(`${latestPath}&view=values`, (b) => b.items.length),
+      );
+      await add(`– registry fingerprint (latestFingerprintOf)`, 'query', '-', async () => ({
+        items: Number((await latestFingerprintOf(pool, { kind: 'all' }, of)).split(':')[0]),
+      }));
+      await add(`– read of ${o.points} points from Redis (readLatest)`, 'query', '-', async () => ({
+        items: (await readLatest(redis, redisPrefix, pointIds)).filter((v) => v !== undefined).length,
+      }));
+      await add(`floor: the full body prebuilt, served without auth or query`, 'http', latestTarget, () => floorGet('full'));
+      await add(`floor: values-only body prebuilt, served without auth or query`, 'http', latestTarget, () => floorGet('values'));
       await add(`latest of ${o.points} points: values and fingerprint (latestValuesOf)`, 'query', latestTarget, async () => ({
         items: (await latestValuesOf(pool, { kind: 'all' }, of)).values.split(';').length,
       }));
@@ -283,6 +342,9 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
       }));
     } finally {
       await app.close();
+      await redisApp.close();
+      redis.disconnect();
+      await dropRedisPrefix(redisPrefix);
     }
     return {
       backend,

@@ -1,4 +1,5 @@
 export * from './evaluate-queues.js';
+export * from './latest-values.js';
 export * from './names.js';
 export * from './partition.js';
 export * from './redis.js';

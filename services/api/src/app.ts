@@ -125,6 +125,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     publishEvents: deps.publishEvents,
     dispatchSecrets: deps.dispatchSecrets,
     latchReset: deps.latchReset,
+    latestValues: deps.latestValues,
   };
   const redis = deps.redis;
   const redisProbe = deps.readiness?.redis ?? (redis ? () => redis.ping() : undefined);

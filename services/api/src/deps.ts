@@ -3,6 +3,7 @@ import type { Pool, SecretBox } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
 import type { Redis } from '@hazardwatch/queue';
 import { z } from 'zod';
+import type { LatestValuesSource } from './latest-body.js';
 import type { SharedRateLimits } from './rate-limit-store.js';
 
 /** Time source; tests pass a fixed one. Used for key expiry and recorded times. */
@@ -114,4 +115,10 @@ export interface ApiDeps {
    * Without it each process counts on its own (one replica, or the embedded start).
    */
   rateLimits?: SharedRateLimits;
+  /**
+   * The Redis copy of each point's latest value that ingest keeps (same Redis and `QUEUE_PREFIX`):
+   * `GET /telemetry/latest` reads it and probes PostgreSQL only for what it lacks. Without it
+   * that route reads PostgreSQL only.
+   */
+  latestValues?: LatestValuesSource;
 }

@@ -1,9 +1,37 @@
-import { type DataScope, latestOfPointsJson, latestRegistryOf, latestValuesOf, type Pool } from '@hazardwatch/db';
+import { type DataScope, latestFingerprintOf, latestOfPointIds, latestOfPointsJson, latestRegistryOf, latestValuesOf, type Pool } from '@hazardwatch/db';
+import { counter, type Logger } from '@hazardwatch/observability';
+import { latestText, type Redis, readLatest, setLatestIfNewer } from '@hazardwatch/queue';
 
 type LatestOf = { enterpriseId: string } | { hazardSourceId: string };
+/** `full`: registry fields and values per point; `values`: pointId, ts, value, quality only. */
+export type LatestView = 'full' | 'values';
 type Prefixes = Map<number, string>;
+/** A kept registry part: per point (in id order) the JSON of its item up to the value fields. */
+interface Entry {
+  fingerprint: string;
+  prefixes: Prefixes;
+  ids: number[];
+  /** `prefixes` in `ids` order. */
+  heads: string[];
+}
 
 const QUALITY_JSON: Record<string, string> = { '': 'null', '0': '"good"', '1': '"fault"', '2': '"maintenance"' };
+
+/**
+ * Where the latest values come from first: the Redis copy ingest keeps after its
+ * acknowledgements (packages/queue latest-values.ts), under the deployment's `QUEUE_PREFIX`.
+ * The connection should be one that never queues while Redis is away
+ * (`enableOfflineQueue: false`), so an outage fails a read at once.
+ */
+export interface LatestValuesSource {
+  redis: Redis;
+  prefix: string;
+  /** Longest wait for Redis per request before PostgreSQL answers alone (default 100 ms). */
+  timeoutMs?: number;
+}
+
+/** After Redis failed, how long requests go straight to PostgreSQL before trying it again. */
+const REDIS_BACKOFF_MS = 5_000;
 
 /**
  * The body of `GET /telemetry/latest`, `{"items":[…]}`, as `latestOfPoints` would give it.
@@ -12,31 +40,43 @@ const QUALITY_JSON: Record<string, string> = { '': 'null', '0': '"good"', '1': '
  * rarely changes; producing it on every request, in Node or in PostgreSQL, cost more than
  * the rest of the request (docs/benchmarks.md). So each item's registry part is kept here as
  * ready JSON, per (scope, enterprise or hazard source), and each request fetches only the
- * changing part (`latestValuesOf`: time, value, quality per point: a backward index probe each)
- * together with the fingerprint of the registry rows it covers. A different fingerprint (a
- * point added, removed or edited) rebuilds the entry first, so an answer never mixes registry
- * states. The caller checks that the enterprise or hazard source is in scope; the key holds the
- * scope anyway, so no entry is ever shared between scopes.
+ * changing part (time, value, quality per point) and the fingerprint of the registry rows it
+ * covers. A different fingerprint (a point added, removed or edited) rebuilds the entry first,
+ * so an answer never mixes registry states. The caller checks that the enterprise or hazard
+ * source is in scope; the key holds the scope anyway, so no entry is ever shared between scopes.
+ *
+ * With a `LatestValuesSource` the values come from Redis (one HMGET per 4,096 point ids), and
+ * only the points Redis lacks (flushed, restarted, never written) are probed in `readings`;
+ * what those probes found is written back, each only if newer than what Redis has by then, so
+ * the next request finds it. Redis failing or slower than `timeoutMs` → the PostgreSQL path
+ * alone, as without a source.
  */
 export class LatestBodies {
-  private readonly entries = new Map<string, { fingerprint: string; prefixes: Prefixes }>();
+  private readonly entries = new Map<string, Entry>();
+  private redisSkipUntil = 0;
+  private lastWarn = 0;
+  private readonly fallbacks = counter(
+    'hazardwatch_api_latest_values_fallbacks_total',
+    'Latest-values requests answered from PostgreSQL alone because Redis failed or was slow',
+  );
   constructor(
     private readonly pool: Pool,
-    private readonly maxEntries = 32,
+    private readonly opts: { source?: LatestValuesSource | undefined; log?: Logger | undefined; maxEntries?: number } = {},
   ) {}
 
-  async body(scope: DataScope, of: LatestOf): Promise<string> {
+  async body(scope: DataScope, of: LatestOf, view: LatestView = 'full'): Promise<string> {
     const key = JSON.stringify([scope, of]);
+    const source = this.opts.source;
+    if (source && Date.now() >= this.redisSkipUntil) {
+      const fromRedis = await this.fromRedis(source, key, scope, of, view);
+      if (fromRedis !== null) return fromRedis;
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       const { fingerprint, values } = await latestValuesOf(this.pool, scope, of);
-      let entry = this.entries.get(key);
-      if (entry?.fingerprint !== fingerprint) {
-        const reg = await latestRegistryOf(this.pool, scope, of);
-        entry = { fingerprint: reg.fingerprint, prefixes: prefixesOf(reg.points) };
-        this.remember(key, entry);
-        // The registry changed between the two reads: read the values again.
-        if (reg.fingerprint !== fingerprint) continue;
-      }
+      // The values view needs no registry text: the ids come with the values, in scope.
+      if (view === 'values') return valuesBody(values);
+      const entry = await this.entry(key, scope, of, fingerprint);
+      if (entry === null) continue;
       const body = splice(values, entry.prefixes);
       if (body !== null) return body;
     }
@@ -44,14 +84,98 @@ export class LatestBodies {
     return `{"items":${await latestOfPointsJson(this.pool, scope, of)}}`;
   }
 
-  private remember(key: string, entry: { fingerprint: string; prefixes: Prefixes }): void {
+  /** The kept entry matching `fingerprint`, rebuilt if needed; null when the registry changed meanwhile. */
+  private async entry(key: string, scope: DataScope, of: LatestOf, fingerprint: string): Promise<Entry | null> {
+    const entry = this.entries.get(key);
+    if (entry?.fingerprint === fingerprint) return entry;
+    const reg = await latestRegistryOf(this.pool, scope, of);
+    const prefixes = prefixesOf(reg.points);
+    const fresh = { fingerprint: reg.fingerprint, prefixes, ids: [...prefixes.keys()], heads: [...prefixes.values()] };
+    this.remember(key, fresh);
+    return reg.fingerprint === fingerprint ? fresh : null;
+  }
+
+  /** The answer with values from Redis (and PostgreSQL for what it lacks); null → PostgreSQL alone. */
+  private async fromRedis(source: LatestValuesSource, key: string, scope: DataScope, of: LatestOf, view: LatestView): Promise<string | null> {
+    // The fingerprint query and the Redis read of the kept entry's points run together; a
+    // different fingerprint means the points changed: rebuild, then read Redis again.
+    const kept = this.entries.get(key);
+    const read = (ids: number[]) => withTimeout(readLatest(source.redis, source.prefix, ids), source.timeoutMs ?? 100);
+    const early = kept ? read(kept.ids) : undefined;
+    early?.catch(() => undefined);
+    let entry: Entry | null = null;
+    for (let attempt = 0; attempt < 2 && entry === null; attempt++) entry = await this.entry(key, scope, of, await latestFingerprintOf(this.pool, scope, of));
+    if (entry === null) return null;
+    const { ids, heads } = entry;
+    let tails: Array<string | undefined>;
+    try {
+      tails = await (entry === kept && early ? early : read(ids));
+    } catch (err) {
+      this.redisFailed(err);
+      return null;
+    }
+    const missing: number[] = [];
+    for (let i = 0; i < ids.length; i++) if (tails[i] === undefined) missing.push(i);
+    if (missing.length > 0) {
+      const probed = await latestOfPointIds(
+        this.pool,
+        missing.map((i) => ids[i] ?? 0),
+      );
+      const backfill = probed.map((r) => ({ pointId: r.pointId, ts: r.ts, text: latestText(r.ts, r.value, r.quality) }));
+      const byId = new Map(backfill.map((b) => [b.pointId, b.text]));
+      for (const i of missing) tails[i] = byId.get(ids[i] ?? 0);
+      // Put them back, each only if newer than what Redis has by then; a failure only costs the next request a probe.
+      setLatestIfNewer(source.redis, source.prefix, backfill).catch((err: unknown) => this.redisFailed(err));
+    }
+    // The stored text is the item's tail from "ts" on (packages/queue latest-values.ts): concatenation only.
+    const parts: string[] = new Array(ids.length);
+    if (view === 'full') for (let i = 0; i < ids.length; i++) parts[i] = `${heads[i]},"ts":${tails[i]}}`;
+    else for (let i = 0; i < ids.length; i++) parts[i] = `{"pointId":${ids[i]},"ts":${tails[i]}}`;
+    return `{"items":[${parts.join(',')}]}`;
+  }
+
+  private redisFailed(err: unknown): void {
+    this.fallbacks.inc();
+    const now = Date.now();
+    this.redisSkipUntil = now + REDIS_BACKOFF_MS;
+    if (now - this.lastWarn < 60_000) return;
+    this.lastWarn = now;
+    this.opts.log?.warn({ err }, 'latest values: Redis did not answer; PostgreSQL answers alone for a while');
+  }
+
+  private remember(key: string, entry: Entry): void {
     this.entries.delete(key);
     this.entries.set(key, entry);
     for (const k of this.entries.keys()) {
-      if (this.entries.size <= this.maxEntries) break;
+      if (this.entries.size <= (this.opts.maxEntries ?? 32)) break;
       this.entries.delete(k);
     }
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`latest values: no answer from Redis within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** One item: the kept registry part (or just the point id) and the value fields. */
+function item(prefix: string, ts: string, value: string, quality: string): string {
+  const v = value === '' ? Number.NaN : Number(value);
+  return `${prefix},"ts":${ts === '' ? 'null' : ts},"value":${Number.isFinite(v) ? String(v) : 'null'},"quality":${QUALITY_JSON[quality] ?? '"fault"'}}`;
+}
+
+/** `id,ts,value,quality;…` as the values view. */
+function valuesBody(values: string): string {
+  if (values === '') return '{"items":[]}';
+  const parts: string[] = [];
+  for (const row of values.split(';')) {
+    const [id = '', ts = '', value = '', quality = ''] = row.split(',');
+    parts.push(item(`{"pointId":${Number(id)}`, ts, value, quality));
+  }
+  return `{"items":[${parts.join(',')}]}`;
 }
 
 function prefixesOf(
@@ -75,8 +199,7 @@ export function splice(values: string, prefixes: Prefixes): string | null {
     const [id = '', ts = '', value = '', quality = ''] = row.split(',');
     const prefix = prefixes.get(Number(id));
     if (prefix === undefined) return null;
-    const v = value === '' ? Number.NaN : Number(value);
-    parts.push(`${prefix},"ts":${ts === '' ? 'null' : ts},"value":${Number.isFinite(v) ? String(v) : 'null'},"quality":${QUALITY_JSON[quality] ?? '"fault"'}}`);
+    parts.push(item(prefix, ts, value, quality));
   }
   return `{"items":[${parts.join(',')}]}`;
 }

@@ -23,7 +23,7 @@ const redis = createRedis(config.redis.url, { lazyConnect: true, onError: (err) 
 // Latch resets go through the rules workers' partition queues. Not lazy: BullMQ on a lazy
 // connection to an unreachable Redis fails with a stray rejection instead of waiting for it.
 const queueRedis = createRedis(config.redis.url, { onError: (err) => log.warn({ err }, 'redis (queues) connection error') });
-// Rate-limit counters shared by the replicas. Its own connection, which never queues while
+// Rate-limit counters shared by the replicas (and the latest values' reads). Its own connection, which never queues while
 // Redis is away: a check then fails at once and the per-process counters decide (rate-limit-store.ts).
 const rateLimitRedis = createRedis(config.redis.url, {
   enableOfflineQueue: false,
@@ -35,6 +35,8 @@ const api = createApi({
   log,
   redis,
   rateLimits: { redis: rateLimitRedis, prefix: config.queue.prefix },
+  // Ingest's Redis copy of the latest values; the same never-queuing connection.
+  latestValues: { redis: rateLimitRedis, prefix: config.queue.prefix },
   latchReset: { connection: queueRedis, prefix: config.queue.prefix, partitions: config.queue.partitions },
   config: { host: config.api.host, port: config.api.port },
   ...(config.mqtt.url ? { readiness: { broker: brokerProbe(config.mqtt.url) } } : {}),

@@ -24,6 +24,8 @@ export interface BatcherOptions {
   /** Backoff between failed attempts: doubles from `minMs` to `maxMs`. */
   retry?: { minMs: number; maxMs: number };
   instance?: string;
+  /** Told each batch after its acknowledgements (latest-values.ts); must neither throw nor wait. */
+  latestValues?: { record(stored: MessageRows['readings'], deadLetters: MessageRows['deadLetters']): void };
 }
 
 interface Pending {
@@ -188,6 +190,7 @@ export class Batcher {
       );
 
     for (const p of batch) p.ack();
+    this.o.latestValues?.record(stored, deadLetters);
     this.pendingMessages -= batch.length;
     this.o.metrics.pendingMessages.set({ instance: this.instance }, this.pendingMessages);
   }

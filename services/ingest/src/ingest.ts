@@ -1,7 +1,8 @@
 import type { Pool } from '@hazardwatch/db';
 import { type Logger, once, runAll } from '@hazardwatch/observability';
-import type { EvaluateProducer } from '@hazardwatch/queue';
+import type { EvaluateProducer, Redis } from '@hazardwatch/queue';
 import { Batcher, type IngestState } from './batcher.js';
+import { LatestValuesWriter } from './latest-values.js';
 import { ingestMetrics } from './metrics.js';
 import { RegistryCache } from './registry-cache.js';
 import { type AedesLike, attachToAedes } from './transports/aedes-hook.js';
@@ -33,6 +34,12 @@ export interface IngestDeps {
   transport: IngestTransport;
   now?: () => number;
   retry?: { minMs: number; maxMs: number };
+  /**
+   * Keep each point's latest value in Redis for the API (latest-values.ts), written after the
+   * acknowledgements. `redis` should be a connection of its own that never queues while Redis
+   * is away (`enableOfflineQueue: false`). Without it the API reads PostgreSQL only.
+   */
+  latestValues?: { redis: Redis; prefix: string };
 }
 
 export interface Ingest {
@@ -51,6 +58,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   const now = deps.now ?? Date.now;
   const metrics = ingestMetrics();
   const registry = new RegistryCache(deps.pool, now);
+  const latest = deps.latestValues ? new LatestValuesWriter({ ...deps.latestValues, log }) : undefined;
   const batcher = new Batcher({
     pool: deps.pool,
     producer: deps.producer,
@@ -61,6 +69,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     ...(deps.transport.kind === 'mqtt' ? { maxMessages: deps.transport.connections } : {}),
     now,
     ...(deps.retry ? { retry: deps.retry } : {}),
+    ...(latest ? { latestValues: latest } : {}),
   });
   let stopping = false;
 
@@ -115,7 +124,8 @@ export function createIngest(deps: IngestDeps): Ingest {
     },
     stop: once(async (drainMs = 10_000) => {
       stopping = true;
-      await runAll([() => batcher.drain(drainMs), () => detach?.()]);
+      // The latest values of the last batches get a moment to reach Redis (else the API reads them from PostgreSQL).
+      await runAll([() => batcher.drain(drainMs), () => detach?.(), () => latest?.stop(1_000)]);
       log.info('ingest stopped');
     }),
     state: () => batcher.currentState,

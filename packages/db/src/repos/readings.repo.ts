@@ -157,10 +157,10 @@ export async function latestOfPointsJson(db: Pool | PoolClient, scope: DataScope
 }
 
 /** The registry part of the latest-values answer: the same rows, scope filter and order as `latestOfPoints`. */
-function latestScopeSql(select: string): string {
+function latestScopeSql(select: string, probe = true): string {
   return `SELECT ${select}
             FROM measuring_points p JOIN devices d ON d.id = p.device_id JOIN enterprises e ON e.id = d.enterprise_id
-            LEFT JOIN LATERAL (SELECT time, value, quality FROM readings r WHERE r.point_id = p.id ORDER BY time DESC LIMIT 1) l ON true
+            ${probe ? 'LEFT JOIN LATERAL (SELECT time, value, quality FROM readings r WHERE r.point_id = p.id ORDER BY time DESC LIMIT 1) l ON true' : ''}
            WHERE ${inScope('e')} AND ($3::text IS NULL OR d.enterprise_id = $3) AND ($4::text IS NULL OR p.hazard_source_id = $4)`;
 }
 
@@ -187,9 +187,12 @@ export async function latestRegistryOf(
   points: Array<{ pointId: number; deviceId: string; channel: string; hazardSourceId: string; name: string | null; kind: string; unit: string }>;
 }> {
   const r = await db.query<{ fingerprint: string; points: string }>(
-    latestScopeSql(`${REGISTRY_FINGERPRINT} AS fingerprint,
+    latestScopeSql(
+      `${REGISTRY_FINGERPRINT} AS fingerprint,
         coalesce(json_agg(json_build_object('pointId', p.id, 'deviceId', p.device_id, 'channel', p.channel, 'hazardSourceId', p.hazard_source_id,
-                                            'name', p.name, 'kind', p.kind, 'unit', p.unit) ORDER BY p.id), '[]')::text AS points`),
+                                            'name', p.name, 'kind', p.kind, 'unit', p.unit) ORDER BY p.id), '[]')::text AS points`,
+      false,
+    ),
     latestArgs(scope, of),
   );
   return { fingerprint: r.rows[0]?.fingerprint ?? '', points: JSON.parse(r.rows[0]?.points ?? '[]') };
@@ -208,6 +211,38 @@ export async function latestValuesOf(db: Pool | PoolClient, scope: DataScope, of
     latestArgs(scope, of),
   );
   return { fingerprint: r.rows[0]?.fingerprint ?? '', values: r.rows[0]?.values ?? '' };
+}
+
+/**
+ * The registry fingerprint alone (as `latestValuesOf` gives it, no probe into `readings`): lets a
+ * caller whose values come from elsewhere (the Redis copy) check its kept registry part.
+ */
+export async function latestFingerprintOf(db: Pool | PoolClient, scope: DataScope, of: LatestOf): Promise<string> {
+  const r = await db.query<{ fingerprint: string }>(latestScopeSql(`${REGISTRY_FINGERPRINT} AS fingerprint`, false), latestArgs(scope, of));
+  return r.rows[0]?.fingerprint ?? '';
+}
+
+/**
+ * Latest reading of each given point, by one backward index probe each, with nulls for a point
+ * that has none (unlike `latestReadings`). For the points the Redis copy of the latest values
+ * lacks (packages/queue latest-values.ts). Ids are not scope-checked here.
+ */
+export async function latestOfPointIds(
+  db: Pool | PoolClient,
+  pointIds: readonly number[],
+): Promise<Array<{ pointId: number; ts: number | null; value: number | null; quality: Quality | null }>> {
+  const r = await db.query<{ point_id: number; ts: string | null; value: number | null; quality: number | null }>(
+    `SELECT p.id AS point_id, round(date_part('epoch', l.time) * 1000)::int8::text AS ts, l.value, l.quality
+       FROM unnest($1::int4[]) AS p(id)
+       LEFT JOIN LATERAL (SELECT time, value, quality FROM readings r WHERE r.point_id = p.id ORDER BY time DESC LIMIT 1) l ON true`,
+    [pointIds],
+  );
+  return r.rows.map((x) => ({
+    pointId: x.point_id,
+    ts: x.ts === null ? null : Number(x.ts),
+    value: x.value,
+    quality: x.quality === null ? null : (QUALITY_OF_CODE[x.quality] ?? 'fault'),
+  }));
 }
 
 /** Count of readings of points in [from, to) — for tests and exports. */

@@ -4,6 +4,7 @@ import type { Pool, SecretBox } from '@hazardwatch/db';
 import type { Logger } from '@hazardwatch/observability';
 import type { FastifyRequest } from 'fastify';
 import type { ApiConfig, Clock, LatchResetQueues, LiveEventSource } from '../deps.js';
+import type { LatestValuesSource } from '../latest-body.js';
 
 /** What every route plugin receives (as its options). */
 export interface RouteContext {
@@ -15,6 +16,7 @@ export interface RouteContext {
   publishEvents?: ((events: readonly AlarmEvent[]) => Promise<void>) | undefined;
   dispatchSecrets?: SecretBox | undefined;
   latchReset?: LatchResetQueues | undefined;
+  latestValues?: LatestValuesSource | undefined;
 }
 
 /**

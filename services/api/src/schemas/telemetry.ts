@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { QueryTimeSchema } from './time.js';
 
 export const LatestQuerySchema = z
-  .object({ enterpriseId: EnterpriseIdSchema.optional(), hazardSourceId: HazardSourceIdSchema.optional() })
+  .object({
+    enterpriseId: EnterpriseIdSchema.optional(),
+    hazardSourceId: HazardSourceIdSchema.optional(),
+    view: z
+      .enum(['full', 'values'])
+      .default('full')
+      .describe('full: registry fields and latest reading per point; values: pointId, ts, value, quality only (for pollers that fetched the registry once)'),
+  })
   .refine((q) => (q.enterpriseId === undefined) !== (q.hazardSourceId === undefined), {
     message: 'give exactly one of enterpriseId and hazardSourceId',
     path: ['enterpriseId'],
@@ -24,6 +31,9 @@ export const PointLatestSchema = z
   })
   .meta({ id: 'PointLatest' });
 export const LatestResponseSchema = z.object({ items: z.array(PointLatestSchema) });
+export const PointLatestValueSchema = PointLatestSchema.pick({ pointId: true, ts: true, value: true, quality: true }).meta({ id: 'PointLatestValue' });
+/** `view=values`: the same points, order and values as the full view, without the registry fields. */
+export const LatestValuesResponseSchema = z.object({ items: z.array(PointLatestValueSchema) });
 
 /** `points=1,2,3`: the points of a series or export (comma-separated ids). */
 export const PointListParam = z

@@ -1,0 +1,209 @@
+import type { Quality } from '@hazardwatch/contracts';
+import type { Redis } from 'ioredis';
+
+/**
+ * Latest value of each measuring point, kept in Redis for `GET /telemetry/latest` so the API
+ * need not probe `readings` once per point. Ingest writes it after a batch is committed and
+ * acknowledged; the API reads it and falls back to PostgreSQL for any point it lacks.
+ * Nothing here is the truth: PostgreSQL is, and Redis keeps nothing on disk.
+ *
+ * Layout: one string per 4,096 point ids, `{prefix}:latest:{⌊pointId / 4096⌋}`, holding a
+ * fixed slot of `LATEST_SLOT_BYTES` per point at `(pointId mod 4096) × LATEST_SLOT_BYTES`.
+ * A slot holds the tail of the point's JSON item from `"ts":` on, without the closing brace —
+ * `1795470000000,"value":27.5,"quality":"good"` — padded with spaces; zero bytes (never
+ * written) mean "unknown". The API reads the slots of 10,000 points with a few GETRANGEs and
+ * builds the answer by concatenation alone: as a hash (HMGET of 10,000 fields) the read alone
+ * took 10–15 ms here, most of it ioredis parsing 10,000 replies (docs/benchmarks.md).
+ * `null,"value":null,"quality":null` marks a point that had no reading when the API last looked,
+ * so it is not probed again on every request. Keyed by point id, not by enterprise: ingest
+ * knows a reading's point but not its enterprise, and a point moved to another device, hazard
+ * source or enterprise keeps its slot, so the answer never depends on which registry state the
+ * writer had cached.
+ */
+export const LATEST_BUCKET_POINTS = 4096;
+/** Longest stored text is ~70 bytes (13-digit ts, a 24-character number, "maintenance"). */
+const LATEST_SLOT_BYTES = 80;
+
+const latestKey = (prefix: string, pointId: number): string => `${prefix}:latest:${Math.floor(pointId / LATEST_BUCKET_POINTS)}`;
+/** Pattern of every latest-values key under a prefix (for invalidation). */
+const latestKeyPattern = (prefix: string): string => `${prefix}:latest:*`;
+const slotOf = (pointId: number): number => pointId % LATEST_BUCKET_POINTS;
+
+/** One point's latest reading in the stored form (`latestText`). */
+export interface LatestEntry {
+  pointId: number;
+  /** Epoch ms; null for "no reading" (a marker any reading replaces). */
+  ts: number | null;
+  text: string;
+}
+
+/** The stored form of a reading (or, with nulls, of "no reading"): see the layout above. */
+export function latestText(ts: number | null, value: number | null, quality: Quality | null): string {
+  if (ts === null) return 'null,"value":null,"quality":null';
+  return `${ts},"value":${value !== null && Number.isFinite(value) ? String(value) : 'null'},"quality":${quality === null ? 'null' : `"${quality}"`}`;
+}
+
+/**
+ * Compare-and-set per slot: a value replaces the stored one only when its timestamp is strictly
+ * newer, so a redelivered or late reading, or a reader's write-back from PostgreSQL racing
+ * ingest, never overwrites a newer one. Equal timestamps keep the first, as the
+ * `(point_id, time)` primary key does. An empty slot or the "no reading" marker has no
+ * timestamp: anything replaces it, and a marker replaces nothing else.
+ *
+ * ARGV: slot size, then per run of consecutive slots its byte offset and the run's padded texts
+ * joined. A device's channels are usually consecutive point ids, so one message is one run:
+ * one GETRANGE and at most one SETRANGE per run, the comparisons in Lua string operations —
+ * one Redis call per slot cost ~4 µs of Redis CPU per reading on this machine.
+ */
+const SET_NEWER = `local size = tonumber(ARGV[1])
+local n = 0
+for i = 2, #ARGV, 2 do
+  local off = tonumber(ARGV[i])
+  local blob = ARGV[i + 1]
+  local count = #blob / size
+  local cur = redis.call('GETRANGE', KEYS[1], off, off + #blob - 1)
+  local parts = {}
+  local changed = false
+  for k = 0, count - 1 do
+    local new = string.sub(blob, k * size + 1, (k + 1) * size)
+    local old = string.sub(cur, k * size + 1, (k + 1) * size)
+    local newTs = tonumber(string.match(new, '^(%-?%d+),'))
+    local oldTs = tonumber(string.match(old, '^(%-?%d+),'))
+    if #old < size or (oldTs == nil and (newTs ~= nil or string.byte(old, 1) == 0)) or (newTs ~= nil and oldTs ~= nil and oldTs < newTs) then
+      parts[k + 1] = new
+      changed = true
+      n = n + 1
+    else
+      parts[k + 1] = old
+    end
+  end
+  if changed then redis.call('SETRANGE', KEYS[1], off, table.concat(parts)) end
+end
+return n`;
+
+type Pipe = {
+  hwLatestSetNewer(key: string, ...args: string[]): void;
+  getrangeBuffer(key: string, start: number, end: number): void;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+};
+
+function byKey<T extends { pointId: number }>(prefix: string, items: Iterable<T>): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const it of items) {
+    const k = latestKey(prefix, it.pointId);
+    let list = out.get(k);
+    if (!list) {
+      list = [];
+      out.set(k, list);
+    }
+    list.push(it);
+  }
+  return out;
+}
+
+/**
+ * Store entries, each only if newer than what is there (one pipelined script call per bucket).
+ * Resolves with how many slots changed; rejects when Redis fails (the caller decides). An
+ * entry whose text does not fit a slot is skipped (none can: see `LATEST_SLOT_BYTES`).
+ */
+export async function setLatestIfNewer(redis: Redis, prefix: string, entries: Iterable<LatestEntry>): Promise<number> {
+  if (typeof (redis as unknown as Partial<Pipe>).hwLatestSetNewer !== 'function') redis.defineCommand('hwLatestSetNewer', { numberOfKeys: 1, lua: SET_NEWER });
+  const pipe = redis.pipeline() as unknown as Pipe;
+  let calls = 0;
+  for (const [key, list] of byKey(prefix, entries)) {
+    list.sort((a, b) => a.pointId - b.pointId);
+    const args: string[] = [String(LATEST_SLOT_BYTES)];
+    let runStart = -2;
+    let runEnd = -2;
+    let run: string[] = [];
+    const close = () => {
+      if (run.length > 0) args.push(String(runStart * LATEST_SLOT_BYTES), run.join(''));
+      run = [];
+    };
+    for (const e of list) {
+      // Never fits or breaks the padding: none can (see LATEST_SLOT_BYTES); skipped, not stored.
+      if (e.text.length >= LATEST_SLOT_BYTES || e.text.includes(' ')) continue;
+      const slot = slotOf(e.pointId);
+      if (slot === runEnd) continue; // the same point twice: the caller keeps one per point
+      if (slot !== runEnd + 1) {
+        close();
+        runStart = slot;
+      }
+      runEnd = slot;
+      run.push(e.text.padEnd(LATEST_SLOT_BYTES, ' '));
+    }
+    close();
+    if (args.length === 1) continue;
+    pipe.hwLatestSetNewer(key, ...args);
+    calls++;
+  }
+  if (calls === 0) return 0;
+  let changed = 0;
+  for (const [err, n] of (await pipe.exec()) ?? []) {
+    if (err) throw err;
+    changed += Number(n);
+  }
+  return changed;
+}
+
+/**
+ * Stored text per point, aligned with `pointIds` (undefined where Redis has nothing): one
+ * pipelined GETRANGE per bucket, over the span of slots asked for.
+ */
+export async function readLatest(redis: Redis, prefix: string, pointIds: readonly number[]): Promise<Array<string | undefined>> {
+  const spans = new Map<number, { first: number; last: number; text: string }>();
+  for (const id of pointIds) {
+    const b = Math.floor(id / LATEST_BUCKET_POINTS);
+    const s = slotOf(id);
+    const span = spans.get(b);
+    if (!span) spans.set(b, { first: s, last: s, text: '' });
+    else {
+      if (s < span.first) span.first = s;
+      if (s > span.last) span.last = s;
+    }
+  }
+  const out: Array<string | undefined> = new Array(pointIds.length).fill(undefined);
+  if (spans.size === 0) return out;
+  const pipe = redis.pipeline() as unknown as Pipe;
+  // Buffers, decoded as latin1 below: the slots are ASCII, and that decode is the cheap one.
+  for (const [b, { first, last }] of spans) pipe.getrangeBuffer(`${prefix}:latest:${b}`, first * LATEST_SLOT_BYTES, (last + 1) * LATEST_SLOT_BYTES - 1);
+  const results = (await pipe.exec()) ?? [];
+  let n = 0;
+  for (const span of spans.values()) {
+    const [err, buf] = results[n++] ?? [new Error('latest values: no reply'), null];
+    if (err) throw err;
+    span.text = Buffer.isBuffer(buf) ? buf.toString('latin1') : '';
+  }
+  for (let i = 0; i < pointIds.length; i++) {
+    const id = pointIds[i] ?? 0;
+    const span = spans.get(Math.floor(id / LATEST_BUCKET_POINTS));
+    if (!span) continue;
+    const text = span.text;
+    const off = (slotOf(id) - span.first) * LATEST_SLOT_BYTES;
+    // Past the string's end, or zero bytes: never written.
+    if (off >= text.length || text.charCodeAt(off) === 0) continue;
+    const end = text.indexOf(' ', off);
+    out[i] = text.slice(off, end === -1 || end > off + LATEST_SLOT_BYTES ? off + LATEST_SLOT_BYTES : end);
+  }
+  return out;
+}
+
+/** Forget points (a writer that cannot vouch for them): readers then go to PostgreSQL. */
+export async function forgetLatest(redis: Redis, prefix: string, pointIds: readonly number[]): Promise<void> {
+  const empty = '\0'.repeat(LATEST_SLOT_BYTES);
+  const pipe = redis.pipeline();
+  for (const id of pointIds) pipe.setrange(latestKey(prefix, id), slotOf(id) * LATEST_SLOT_BYTES, empty);
+  for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+}
+
+/** Delete every latest-values key under the prefix (SCAN + UNLINK; the keys are few). */
+export async function clearLatest(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let removed = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', latestKeyPattern(prefix), 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) removed += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return removed;
+}

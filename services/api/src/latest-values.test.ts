@@ -1,0 +1,121 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { latestOfPoints } from '@hazardwatch/db';
+import { clearLatest, createRedis, latestText, type Redis, readLatest, setLatestIfNewer } from '@hazardwatch/queue';
+import { dropRedisPrefix, freePort, testRedisPrefix, testRedisUrl } from '@hazardwatch/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LatestBodies } from './latest-body.js';
+import { LatestResponseSchema, LatestValuesResponseSchema } from './schemas/telemetry.js';
+import { type ApiFixture, createApiFixture, T0 } from './test-fixture.js';
+
+// GET /telemetry/latest with ingest's Redis copy of the latest values (packages/queue latest-values.ts).
+let f: ApiFixture;
+let redis: Redis;
+const prefix = testRedisPrefix();
+beforeAll(async () => {
+  redis = createRedis(testRedisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+  f = await createApiFixture({ deps: { latestValues: { redis, prefix } } });
+});
+afterAll(async () => {
+  await f?.close();
+  redis?.disconnect();
+  await dropRedisPrefix(prefix);
+});
+
+const get = (url: string, key: Parameters<ApiFixture['auth']>[0] = 'operatorZb') => f.app.inject({ url, headers: f.auth(key) });
+const pid = (site: 'zb' | 'zz', channel: string) => {
+  const id = f.sites[site].pointIds[`dev-${site}-1.${channel}`];
+  if (id === undefined) throw new Error(`no point ${channel}`);
+  return id;
+};
+const CASES = [
+  ['/api/v1/telemetry/latest?enterpriseId=ent-zb', { enterpriseId: 'ent-zb' }],
+  ['/api/v1/telemetry/latest?hazardSourceId=hs-zb-tank', { hazardSourceId: 'hs-zb-tank' }],
+] as const;
+
+describe('latest values from Redis', () => {
+  it('answers as PostgreSQL does, both views, with Redis empty (probes, written back) and then filled', async () => {
+    await clearLatest(redis, prefix);
+    for (let round = 0; round < 2; round++)
+      for (const [url, of] of CASES) {
+        const expected = await latestOfPoints(f.db.pool, { kind: 'all' }, of);
+        const full = await get(url);
+        expect(full.statusCode).toBe(200);
+        expect(LatestResponseSchema.parse(full.json()).items).toEqual(expected);
+        const values = await get(`${url}&view=values`);
+        expect(values.statusCode).toBe(200);
+        expect(LatestValuesResponseSchema.parse(values.json()).items).toEqual(
+          expected.map(({ pointId, ts, value, quality }) => ({ pointId, ts, value, quality })),
+        );
+        expect(Object.keys(values.json().items[0] ?? {})).toEqual(['pointId', 'ts', 'value', 'quality']);
+      }
+    // The first round's probes were written back (the write is not awaited by the request).
+    const ids = [pid('zb', 'nh3'), pid('zb', 'p1')];
+    await expect.poll(async () => (await readLatest(redis, prefix, ids)).every((t) => t !== undefined)).toBe(true);
+  });
+
+  it('takes the values from Redis when it has them', async () => {
+    const id = pid('zb', 'nh3');
+    const ts = T0 + 500 * 60_000;
+    await setLatestIfNewer(redis, prefix, [{ pointId: id, ts, text: latestText(ts, 123.25, 'maintenance') }]);
+    const items = (await get('/api/v1/telemetry/latest?enterpriseId=ent-zb')).json().items as Array<{ pointId: number }>;
+    expect(items.find((i) => i.pointId === id)).toMatchObject({ pointId: id, ts, value: 123.25, quality: 'maintenance', channel: 'nh3', unit: 'ppm' });
+    // Back to the truth for the other tests: Redis emptied, PostgreSQL answers (and refills it).
+    await clearLatest(redis, prefix);
+    const again = (await get('/api/v1/telemetry/latest?enterpriseId=ent-zb')).json().items as Array<{ pointId: number; ts: number }>;
+    expect(again.find((i) => i.pointId === id)?.ts).toBe(T0 + 179 * 60_000);
+  });
+
+  it('keeps the scope rules: out-of-scope enterprises are unknown, hazard sources give only their points', async () => {
+    expect((await get('/api/v1/telemetry/latest?enterpriseId=ent-zz')).statusCode).toBe(404);
+    expect((await get('/api/v1/telemetry/latest?enterpriseId=ent-zz&view=values')).statusCode).toBe(404);
+    expect((await get('/api/v1/telemetry/latest?hazardSourceId=hs-zz-tank&view=values')).statusCode).toBe(404);
+    expect((await get('/api/v1/telemetry/latest?enterpriseId=ent-zb', 'regulator3704')).statusCode).toBe(404);
+    const zz = await get('/api/v1/telemetry/latest?enterpriseId=ent-zz&view=values', 'managerZz');
+    expect(zz.statusCode).toBe(200);
+    const zzIds = new Set(Object.values(f.sites.zz.pointIds));
+    expect((zz.json().items as Array<{ pointId: number }>).every((i) => zzIds.has(i.pointId))).toBe(true);
+    expect((await get('/api/v1/telemetry/latest?enterpriseId=ent-zb&view=other')).statusCode).toBe(400);
+  });
+});
+
+describe('latest values when Redis fails', () => {
+  let hung: Server;
+  const sockets: Socket[] = [];
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => hung?.close(r));
+  });
+
+  it('answers from PostgreSQL at once when Redis refuses, and within the timeout when it never replies', async () => {
+    const refusedPort = await freePort();
+    const refused = createRedis(`redis://127.0.0.1:${refusedPort}`, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 1_000 });
+    // A server that accepts and never answers: every command hangs.
+    hung = createServer((s) => sockets.push(s));
+    const hungPort = await freePort();
+    await new Promise<void>((r) => hung.listen(hungPort, '127.0.0.1', r));
+    const silent = createRedis(`redis://127.0.0.1:${hungPort}`, { enableReadyCheck: false, maxRetriesPerRequest: 0 });
+    try {
+      const expected = await latestOfPoints(f.db.pool, { kind: 'all' }, { enterpriseId: 'ent-zb' });
+      for (const [conn, limitMs] of [
+        [refused, 1_000],
+        [silent, 1_000],
+      ] as const) {
+        const bodies = new LatestBodies(f.db.pool, { source: { redis: conn, prefix, timeoutMs: 150 } });
+        const t = performance.now();
+        const body = await bodies.body({ kind: 'all' }, { enterpriseId: 'ent-zb' });
+        expect(performance.now() - t).toBeLessThan(limitMs);
+        expect(JSON.parse(body).items).toEqual(expected);
+        // After a failure Redis is left alone for a while: the next answer does not wait for it.
+        const t2 = performance.now();
+        expect(JSON.parse(await bodies.body({ kind: 'all' }, { enterpriseId: 'ent-zb' }, 'values')).items).toEqual(
+          expected.map(({ pointId, ts, value, quality }) => ({ pointId, ts, value, quality })),
+        );
+        expect(performance.now() - t2).toBeLessThan(140);
+      }
+    } finally {
+      refused.disconnect();
+      silent.disconnect();
+    }
+  });
+});
