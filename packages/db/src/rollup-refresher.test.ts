@@ -95,10 +95,11 @@ async function commit(pool: Pool, rows: JobReading[]): Promise<void> {
     await commitIngestBatch(pool, { readings: rows.slice(i, i + 5000), positions: [], statuses: [], deadLetters: [] });
 }
 
+/** Both rollup tables; sums to 6 decimals (the order rows are added in may differ with the plan). */
 async function tableRows(pool: Pool): Promise<unknown[]> {
   const r = await pool.query(
-    `SELECT '1m' AS t, point_id, bucket, sum, min, max, last, samples::int8 FROM readings_rollup_1m
-     UNION ALL SELECT '1h', point_id, bucket, sum, min, max, last, samples FROM readings_rollup_1h ORDER BY 1, 2, 3`,
+    `SELECT '1m' AS t, point_id, bucket, round(sum::numeric, 6) AS sum, min, max, last, samples::int8 FROM readings_rollup_1m
+     UNION ALL SELECT '1h', point_id, bucket, round(sum::numeric, 6), min, max, last, samples FROM readings_rollup_1h ORDER BY 1, 2, 3`,
   );
   return r.rows;
 }

@@ -187,12 +187,13 @@ export async function rollupStep(client: PoolClient, q: { targetMs: number; maxS
       );
     }
     // Hours: those completed by this step's range, and those of redone minutes that are complete.
+    // Their sums add the minutes in time order, so the same minutes always give the same bits.
     const hourFrom = Math.floor(fromMs / HOUR_MS) * HOUR_MS;
     const hourTo = Math.floor(toMs / HOUR_MS) * HOUR_MS;
     if (hourTo > hourFrom)
       await client.query(
         `INSERT INTO readings_rollup_1h (point_id, bucket, sum, min, max, last, samples)
-         SELECT point_id, date_bin(INTERVAL '1 hour', bucket, TIMESTAMPTZ 'epoch'), sum(sum), min(min), max(max),
+         SELECT point_id, date_bin(INTERVAL '1 hour', bucket, TIMESTAMPTZ 'epoch'), sum(sum ORDER BY bucket), min(min), max(max),
                 (array_agg(last ORDER BY bucket DESC))[1], sum(samples)
            FROM readings_rollup_1m WHERE bucket >= to_timestamp($1 / 1000.0) AND bucket < to_timestamp($2 / 1000.0)
           GROUP BY 1, 2
@@ -218,7 +219,7 @@ export async function rollupStep(client: PoolClient, q: { targetMs: number; maxS
       );
       await client.query(
         `INSERT INTO readings_rollup_1h (point_id, bucket, sum, min, max, last, samples)
-         SELECT m.point_id, c.b, sum(m.sum), min(m.min), max(m.max), (array_agg(m.last ORDER BY m.bucket DESC))[1], sum(m.samples)
+         SELECT m.point_id, c.b, sum(m.sum ORDER BY m.bucket), min(m.min), max(m.max), (array_agg(m.last ORDER BY m.bucket DESC))[1], sum(m.samples)
            FROM (SELECT p, to_timestamp(t / 1000.0) AS b FROM unnest($1::int4[], $2::float8[]) AS u(p, t)) c
            JOIN readings_rollup_1m m ON m.point_id = c.p AND m.bucket >= c.b AND m.bucket < c.b + INTERVAL '1 hour'
           GROUP BY m.point_id, c.b`,
