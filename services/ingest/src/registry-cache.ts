@@ -45,51 +45,8 @@ export class RegistryCache {
   private readonly vehicles: LRUCache<string, Cached<string>>;
 
   constructor(pool: Pool, now: () => number, o: RegistryCacheOptions = {}) {
-    const ttlMs = o.ttlMs ?? 60_000;
-    const negativeTtlMs = o.negativeTtlMs ?? 5_000;
-    const random = o.random ?? Math.random;
-    const lifetime = (known: boolean) => Math.round((known ? ttlMs : negativeTtlMs) * (0.8 + 0.4 * random()));
-    const maxBatchSize = o.maxBatch ?? 1_000;
-    const deviceLoader = new DataLoader<string, Cached<IngestDevice>>(
-      async (ids) => {
-        const found = await findIngestDevices(pool, ids);
-        return ids.map((id) => found.get(id) ?? UNKNOWN);
-      },
-      { cache: false, maxBatchSize },
-    );
-    const vehicleLoader = new DataLoader<string, Cached<string>>(
-      async (ids) => {
-        const found = await findVehicleEnterprises(pool, ids);
-        return ids.map((id) => found.get(id) ?? UNKNOWN);
-      },
-      { cache: false, maxBatchSize },
-    );
-    const common = {
-      max: o.maxEntries ?? 200_000,
-      ttl: ttlMs,
-      // Read the clock on every lookup (the default caches it for a timer tick).
-      ttlResolution: 0,
-      perf: { now },
-      allowStale: true,
-      noDeleteOnFetchRejection: true,
-      allowStaleOnFetchRejection: true,
-    };
-    this.devices = new LRUCache<string, Cached<IngestDevice>>({
-      ...common,
-      fetchMethod: async (id, _stale, { options }) => {
-        const v = await deviceLoader.load(id);
-        options.ttl = lifetime(v !== UNKNOWN);
-        return v;
-      },
-    });
-    this.vehicles = new LRUCache<string, Cached<string>>({
-      ...common,
-      fetchMethod: async (id, _stale, { options }) => {
-        const v = await vehicleLoader.load(id);
-        options.ttl = lifetime(v !== UNKNOWN);
-        return v;
-      },
-    });
+    this.devices = refreshingCache((ids) => findIngestDevices(pool, ids), now, o);
+    this.vehicles = refreshingCache((ids) => findVehicleEnterprises(pool, ids), now, o);
   }
 
   /** Routing of a device, null when the registry does not know it. Rejects only when it was never loaded and the registry is unreachable. */
@@ -112,4 +69,37 @@ export class RegistryCache {
     this.devices.clear();
     this.vehicles.clear();
   }
+}
+
+/** An LRU of `load`'s answers with the refresh, jitter and batching described on RegistryCache. */
+function refreshingCache<T extends object | string>(
+  load: (ids: readonly string[]) => Promise<Map<string, T>>,
+  now: () => number,
+  o: RegistryCacheOptions,
+): LRUCache<string, Cached<T>> {
+  const ttlMs = o.ttlMs ?? 60_000;
+  const negativeTtlMs = o.negativeTtlMs ?? 5_000;
+  const random = o.random ?? Math.random;
+  const loader = new DataLoader<string, Cached<T>>(
+    async (ids) => {
+      const found = await load(ids);
+      return ids.map((id) => found.get(id) ?? UNKNOWN);
+    },
+    { cache: false, maxBatchSize: o.maxBatch ?? 1_000 },
+  );
+  return new LRUCache<string, Cached<T>>({
+    max: o.maxEntries ?? 200_000,
+    ttl: ttlMs,
+    // Read the clock on every lookup (the default caches it for a timer tick).
+    ttlResolution: 0,
+    perf: { now },
+    allowStale: true,
+    noDeleteOnFetchRejection: true,
+    allowStaleOnFetchRejection: true,
+    fetchMethod: async (id, _stale, { options }) => {
+      const v = await loader.load(id);
+      options.ttl = Math.round((v === UNKNOWN ? negativeTtlMs : ttlMs) * (0.8 + 0.4 * random()));
+      return v;
+    },
+  });
 }
