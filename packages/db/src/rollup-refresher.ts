@@ -1,7 +1,7 @@
 import type { Logger } from '@hazardwatch/observability';
 import { cachedStorageMode } from './migrate.js';
 import type { Pool } from './pool.js';
-import { MINUTE_MS, ROLLUP_REFRESH_LOCK_KEY, raiseInvalidationWatermark, rollupStep, summarizeNewReadingRanges } from './repos/rollup.repo.js';
+import { MINUTE_MS, ROLLUP_REFRESH_LOCK_KEY, raiseInvalidationWatermark, rollupState, rollupStep, summarizeNewReadingRanges } from './repos/rollup.repo.js';
 
 export interface RollupRefreshSettings {
   /** A minute is rolled up once it has been closed this long (readings a little late stay out of the pending path). */
@@ -54,7 +54,10 @@ export async function refreshRollups(pool: Pool, s: RollupRefreshSettings, nowMs
     locked = lock.rows[0]?.ok === true;
     if (!locked) return { status: 'busy' };
     const target = Math.floor((nowMs - s.lagMs) / MINUTE_MS) * MINUTE_MS;
-    const targetMs = await raiseInvalidationWatermark(client, target, FENCE_LOCK_TIMEOUT_MS);
+    // The fence lock holds ingest's commits back for a moment: take it only when the watermark moves.
+    const { invalidateBelowMs } = await rollupState(client);
+    const targetMs =
+      invalidateBelowMs !== null && target <= invalidateBelowMs ? invalidateBelowMs : await raiseInvalidationWatermark(client, target, FENCE_LOCK_TIMEOUT_MS);
     const summarized = await summarizeNewReadingRanges(client, SUMMARIZE_LOCK_TIMEOUT_MS);
     const maxSpanMs = Math.max(MINUTE_MS, Math.floor(s.maxSpanMs / MINUTE_MS) * MINUTE_MS);
     let steps = 0;
