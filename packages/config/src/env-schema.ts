@@ -173,6 +173,10 @@ export const EnvSchema = z
       .regex(/^[A-Za-z0-9_:-]{1,64}$/)
       .default('hw'),
     EVAL_PARTITIONS: int(1, 1024).default(16),
+    // Ingest keeps each point's latest value in Redis and the API reads it (docs/architecture.md).
+    // Off by default: it costs Redis ~2 µs of CPU per stored reading (docs/benchmarks.md, API).
+    // Set it the same for ingest and the API.
+    LATEST_VALUES_REDIS: BoolFromEnv.optional(),
 
     MQTT_URL: url(/^(mqtts?|wss?|tcp):$/).optional(),
     MQTT_USERNAME: z.string().optional(),

@@ -32,7 +32,7 @@ function shape(env: z.infer<typeof EnvSchema>) {
       lagMs: env.ROLLUP_REFRESH_LAG_MS,
       maxSpanMs: env.ROLLUP_REFRESH_MAX_SPAN_MS,
     },
-    redis: { url: env.REDIS_URL },
+    redis: { url: env.REDIS_URL, latestValues: env.LATEST_VALUES_REDIS ?? false },
     queue: { prefix: env.QUEUE_PREFIX, partitions: env.EVAL_PARTITIONS },
     mqtt: {
       url: env.MQTT_URL,

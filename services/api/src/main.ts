@@ -35,8 +35,8 @@ const api = createApi({
   log,
   redis,
   rateLimits: { redis: rateLimitRedis, prefix: config.queue.prefix },
-  // Ingest's Redis copy of the latest values; the same never-queuing connection.
-  latestValues: { redis: rateLimitRedis, prefix: config.queue.prefix },
+  // Ingest's Redis copy of the latest values (LATEST_VALUES_REDIS); the same never-queuing connection.
+  ...(config.redis.latestValues ? { latestValues: { redis: rateLimitRedis, prefix: config.queue.prefix } } : {}),
   latchReset: { connection: queueRedis, prefix: config.queue.prefix, partitions: config.queue.partitions },
   config: { host: config.api.host, port: config.api.port },
   ...(config.mqtt.url ? { readiness: { broker: brokerProbe(config.mqtt.url) } } : {}),

@@ -19,19 +19,21 @@ const pool = createPool(config.db.url, {
 });
 const redis = createRedis(config.redis.url, { onError: (err) => log.warn({ err }, 'redis connection error') });
 const producer = createEvaluateProducer({ connection: redis, prefix: config.queue.prefix, partitions: config.queue.partitions });
-// The latest values for the API, written after the acknowledgements: a connection that never
-// queues while Redis is away, so a write fails at once and is retried later (latest-values.ts).
-const latestRedis = createRedis(config.redis.url, {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  commandTimeout: 2_000,
-  onError: (err) => log.warn({ err }, 'redis (latest values) connection error'),
-});
+// The latest values for the API (LATEST_VALUES_REDIS), written after the acknowledgements: a
+// connection that never queues while Redis is away, so a write fails at once and is retried later.
+const latestRedis = config.redis.latestValues
+  ? createRedis(config.redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 2_000,
+      onError: (err) => log.warn({ err }, 'redis (latest values) connection error'),
+    })
+  : undefined;
 const ingest = createIngest({
   pool,
   producer,
   log,
-  latestValues: { redis: latestRedis, prefix: config.queue.prefix },
+  ...(latestRedis ? { latestValues: { redis: latestRedis, prefix: config.queue.prefix } } : {}),
   settings: { ...config.ingest, topicPrefix: config.mqtt.topicPrefix },
   transport: {
     kind: 'mqtt',
@@ -60,7 +62,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       .then(() => rollups.stop())
       .then(() => producer.close())
       .then(() => redis.quit())
-      .then(() => latestRedis.quit())
+      .then(() => latestRedis?.quit())
       .then(() => pool.end())
       .catch((err) => log.error({ err }, 'error while stopping'))
       .finally(() => process.exit(0));
