@@ -1,5 +1,5 @@
 import type { JobReading, SiteFile } from '@hazardwatch/contracts';
-import { createLogger } from '@hazardwatch/observability';
+import { createLogger, metricsRegistry } from '@hazardwatch/observability';
 import { createTestDatabase, type TestDatabase } from '@hazardwatch/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Pool } from './pool.js';
@@ -311,5 +311,11 @@ describe('rollup refresher (plain PostgreSQL)', () => {
     await Promise.all([refresher.stop(), refresher.stop()]);
     const rolledTo = (await rollupState(pool)).rolledToMs ?? 0;
     expect(rolledTo).toBeGreaterThan(Date.now() - 3 * MINUTE_MS);
+    // The cycle's figures reach /metrics: one refresh timed, the watermark 1–3 minutes behind the clock.
+    const text = await metricsRegistry.metrics();
+    expect(Number(/^hazardwatch_rollup_refresh_seconds_count (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    const lag = Number(/^hazardwatch_rollup_lag_seconds ([\d.e+-]+)/m.exec(text)?.[1]);
+    expect(lag).toBeGreaterThanOrEqual(60);
+    expect(lag).toBeLessThan(180);
   });
 });

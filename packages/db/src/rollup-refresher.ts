@@ -1,4 +1,4 @@
-import type { Logger } from '@hazardwatch/observability';
+import { counter, gauge, histogram, type Logger } from '@hazardwatch/observability';
 import { cachedStorageMode } from './migrate.js';
 import type { Pool } from './pool.js';
 import { MINUTE_MS, ROLLUP_REFRESH_LOCK_KEY, raiseInvalidationWatermark, rollupState, rollupStep, summarizeNewReadingRanges } from './repos/rollup.repo.js';
@@ -106,18 +106,35 @@ export function createRollupRefresher(deps: RollupRefresherDeps): RollupRefreshe
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let stopping: Promise<void> | undefined;
+  const metrics = {
+    seconds: histogram(
+      'hazardwatch_rollup_refresh_seconds',
+      'Duration of a rollup refresh by this process (plain PostgreSQL)',
+      [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    ),
+    failures: counter('hazardwatch_rollup_refresh_failures_total', 'Rollup refreshes that failed (retried next period)'),
+    // Set after each refresh this process does: how far the rollup was behind the wall clock then.
+    lag: gauge('hazardwatch_rollup_lag_seconds', 'Wall clock minus the rollup watermark after the last refresh by this process'),
+  };
 
   const cycle = (): void => {
     running = refreshRollups(pool, settings, now())
       .then(
         (r) => {
+          if (r.status === 'refreshed') {
+            metrics.seconds.observe(r.ms / 1000);
+            metrics.lag.set((now() - r.rolledToMs) / 1000);
+          }
           if (r.status === 'timescale') {
             log.info('TimescaleDB: continuous aggregates serve the rollups; refresher idle');
             stopped = true;
           } else if (r.status === 'refreshed' && (r.steps > 1 || r.ms > 5_000)) log.info({ ...r }, 'rollups refreshed');
           else log.debug({ ...r }, 'rollups refreshed');
         },
-        (err: unknown) => log.warn({ err }, 'rollup refresh failed; trying again next period'),
+        (err: unknown) => {
+          metrics.failures.inc();
+          log.warn({ err }, 'rollup refresh failed; trying again next period');
+        },
       )
       .finally(() => {
         if (!stopped) timer = setTimeout(cycle, settings.intervalMs);
