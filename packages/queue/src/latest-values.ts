@@ -188,6 +188,28 @@ export async function readLatest(redis: Redis, prefix: string, pointIds: readonl
   return out;
 }
 
+/**
+ * The copy is only as good as its writer: an API configured to read it next to an ingest that
+ * does not write it (LATEST_VALUES_REDIS set on one and not the other, or a writer whose writes
+ * fail) would serve old values as the latest. So a writer in good standing keeps this key alive
+ * (`markLatestWriter`, a short TTL it renews), drops it when a write fails or it stops, and
+ * readers use the copy only while it exists (`latestWriterLive`). Not under `:latest:*`, so
+ * `clearLatest` leaves it alone.
+ */
+const writerKey = (prefix: string): string => `${prefix}:latest-writer`;
+
+export async function markLatestWriter(redis: Redis, prefix: string, ttlMs: number): Promise<void> {
+  await redis.set(writerKey(prefix), '1', 'PX', ttlMs);
+}
+
+export async function unmarkLatestWriter(redis: Redis, prefix: string): Promise<void> {
+  await redis.del(writerKey(prefix));
+}
+
+export async function latestWriterLive(redis: Redis, prefix: string): Promise<boolean> {
+  return (await redis.exists(writerKey(prefix))) === 1;
+}
+
 /** Forget points (a writer that cannot vouch for them): readers then go to PostgreSQL. */
 export async function forgetLatest(redis: Redis, prefix: string, pointIds: readonly number[]): Promise<void> {
   const empty = '\0'.repeat(LATEST_SLOT_BYTES);

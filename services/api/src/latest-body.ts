@@ -1,6 +1,6 @@
 import { type DataScope, latestFingerprintOf, latestOfPointIds, latestOfPointsJson, latestRegistryOf, latestValuesOf, type Pool } from '@hazardwatch/db';
 import { counter, type Logger } from '@hazardwatch/observability';
-import { latestText, type Redis, readLatest, setLatestIfNewer } from '@hazardwatch/queue';
+import { latestText, latestWriterLive, type Redis, readLatest, setLatestIfNewer } from '@hazardwatch/queue';
 
 type LatestOf = { enterpriseId: string } | { hazardSourceId: string };
 /** `full`: registry fields and values per point; `values`: pointId, ts, value, quality only. */
@@ -55,6 +55,11 @@ export class LatestBodies {
   private readonly entries = new Map<string, Entry>();
   private redisSkipUntil = 0;
   private lastWarn = 0;
+  private lastNoWriterLog = 0;
+  private readonly noWriterAnswers = counter(
+    'hazardwatch_api_latest_values_no_writer_total',
+    'Latest-values requests answered from PostgreSQL because no ingest writer vouched for the Redis copy',
+  );
   private readonly fallbacks = counter(
     'hazardwatch_api_latest_values_fallbacks_total',
     'Latest-values requests answered from PostgreSQL alone because Redis failed or was slow',
@@ -103,9 +108,21 @@ export class LatestBodies {
     const read = (ids: number[]) => withTimeout(readLatest(source.redis, source.prefix, ids), source.timeoutMs ?? 100);
     const early = kept ? read(kept.ids) : undefined;
     early?.catch(() => undefined);
+    // Only a copy whose writer vouches for it (packages/queue `markLatestWriter`) is used.
+    const live = withTimeout(latestWriterLive(source.redis, source.prefix), source.timeoutMs ?? 100);
+    live.catch(() => undefined);
     let entry: Entry | null = null;
     for (let attempt = 0; attempt < 2 && entry === null; attempt++) entry = await this.entry(key, scope, of, await latestFingerprintOf(this.pool, scope, of));
     if (entry === null) return null;
+    try {
+      if (!(await live)) {
+        this.noWriter();
+        return null;
+      }
+    } catch (err) {
+      this.redisFailed(err);
+      return null;
+    }
     const { ids, heads } = entry;
     let tails: Array<string | undefined>;
     try {
@@ -132,6 +149,15 @@ export class LatestBodies {
     if (view === 'full') for (let i = 0; i < ids.length; i++) parts[i] = `${heads[i]},"ts":${tails[i]}}`;
     else for (let i = 0; i < ids.length; i++) parts[i] = `{"pointId":${ids[i]},"ts":${tails[i]}}`;
     return `{"items":[${parts.join(',')}]}`;
+  }
+
+  /** No ingest vouches for the copy (not writing it, failing, or stopped): PostgreSQL answers, nothing is written back. */
+  private noWriter(): void {
+    this.noWriterAnswers.inc();
+    const now = Date.now();
+    if (now - this.lastNoWriterLog < 60_000) return;
+    this.lastNoWriterLog = now;
+    this.opts.log?.info('latest values: no live writer marks the Redis copy (is LATEST_VALUES_REDIS set for ingest?); PostgreSQL answers');
   }
 
   private redisFailed(err: unknown): void {

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { latestOfPoints } from '@hazardwatch/db';
-import { clearLatest, createRedis, latestText, type Redis, readLatest, setLatestIfNewer } from '@hazardwatch/queue';
+import { clearLatest, createRedis, latestText, markLatestWriter, type Redis, readLatest, setLatestIfNewer, unmarkLatestWriter } from '@hazardwatch/queue';
 import { dropRedisPrefix, freePort, testRedisPrefix, testRedisUrl } from '@hazardwatch/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LatestBodies } from './latest-body.js';
@@ -15,6 +15,8 @@ beforeAll(async () => {
   redis = createRedis(testRedisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
   f = await createApiFixture({ deps: { latestValues: { redis, prefix } } });
+  // These tests stand in for ingest's writer, which keeps this mark alive while it writes.
+  await markLatestWriter(redis, prefix, 600_000);
 });
 afterAll(async () => {
   await f?.close();
@@ -64,6 +66,28 @@ describe('latest values from Redis', () => {
     await clearLatest(redis, prefix);
     const again = (await get('/api/v1/telemetry/latest?enterpriseId=ent-zb')).json().items as Array<{ pointId: number; ts: number }>;
     expect(again.find((i) => i.pointId === id)?.ts).toBe(T0 + 179 * 60_000);
+  });
+
+  it('leaves a copy no writer vouches for alone: PostgreSQL answers, nothing is written back', async () => {
+    const id = pid('zb', 'nh3');
+    const ts = T0 + 900 * 60_000;
+    await clearLatest(redis, prefix);
+    // A value PostgreSQL does not have, as an API would serve it next to an ingest not writing the copy.
+    await setLatestIfNewer(redis, prefix, [{ pointId: id, ts, text: latestText(ts, 7.5, 'good') }]);
+    await unmarkLatestWriter(redis, prefix);
+    try {
+      const expected = await latestOfPoints(f.db.pool, { kind: 'all' }, { enterpriseId: 'ent-zb' });
+      expect((await get('/api/v1/telemetry/latest?enterpriseId=ent-zb')).json().items).toEqual(expected);
+      expect((await get('/api/v1/telemetry/latest?enterpriseId=ent-zb&view=values')).json().items).toEqual(
+        expected.map(({ pointId, ts, value, quality }) => ({ pointId, ts, value, quality })),
+      );
+      // Nothing written back: the other points are still missing from the copy.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await readLatest(redis, prefix, [pid('zb', 'p1')])).toEqual([undefined]);
+    } finally {
+      await markLatestWriter(redis, prefix, 600_000);
+      await clearLatest(redis, prefix);
+    }
   });
 
   it('keeps the scope rules: out-of-scope enterprises are unknown, hazard sources give only their points', async () => {

@@ -1,5 +1,5 @@
 import { createLogger } from '@hazardwatch/observability';
-import { createRedis, latestText, readLatest, setLatestIfNewer } from '@hazardwatch/queue';
+import { createRedis, latestText, latestWriterLive, readLatest, setLatestIfNewer } from '@hazardwatch/queue';
 import { dropRedisPrefix, startOwnRedis, testRedisPrefix, testRedisUrl, waitFor } from '@hazardwatch/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LatestValuesWriter } from './latest-values.js';
@@ -79,6 +79,33 @@ describe('LatestValuesWriter', () => {
     await w.idle();
     expect(await tsOf(prefix, [1])).toEqual([30]);
     await w.stop();
+  });
+
+  it('vouches for the copy only while it writes it: marked after a good write, renewed while idle, unmarked when a write fails or it stops', async () => {
+    const prefix = own();
+    const w = new LatestValuesWriter({ redis, prefix, log, liveTtlMs: 300 });
+    expect(await latestWriterLive(redis, prefix)).toBe(false);
+    w.record([reading(1, 10)]);
+    await w.idle();
+    expect(await latestWriterLive(redis, prefix)).toBe(true);
+    // Idle for three lifetimes of the mark: the heartbeat keeps it.
+    await new Promise((r) => setTimeout(r, 900));
+    expect(await latestWriterLive(redis, prefix)).toBe(true);
+    await w.stop();
+    expect(await latestWriterLive(redis, prefix)).toBe(false);
+
+    // A writer whose writes fail drops the mark (here: Redis answers, but the script's key holds the wrong type).
+    const bad = own();
+    const w2 = new LatestValuesWriter({ redis, prefix: bad, log, liveTtlMs: 60_000, retry: { minMs: 60_000, maxMs: 60_000 } });
+    w2.record([reading(1, 10)]); // first flush clears the copy, so this one succeeds and marks
+    await w2.idle();
+    expect(await latestWriterLive(redis, bad)).toBe(true);
+    await redis.del(`${bad}:latest:0`);
+    await redis.hset(`${bad}:latest:0`, 'x', '1');
+    w2.record([reading(2, 10)]);
+    await waitFor(() => w2.waiting === 1 && !w2.busy, { timeoutMs: 5_000 });
+    await waitFor(async () => !(await latestWriterLive(redis, bad)), { timeoutMs: 5_000 });
+    await w2.stop();
   });
 
   it('never throws or waits while Redis is down, and writes what is waiting once it is back', async () => {

@@ -1,5 +1,14 @@
 import { counter, type Logger } from '@hazardwatch/observability';
-import { clearLatest, forgetLatest, type LatestEntry, latestText, type Redis, setLatestIfNewer } from '@hazardwatch/queue';
+import {
+  clearLatest,
+  forgetLatest,
+  type LatestEntry,
+  latestText,
+  markLatestWriter,
+  type Redis,
+  setLatestIfNewer,
+  unmarkLatestWriter,
+} from '@hazardwatch/queue';
 import type { MessageRows, RoutedReading } from './validate.js';
 
 export interface LatestValuesWriterOptions {
@@ -12,6 +21,12 @@ export interface LatestValuesWriterOptions {
   log: Logger;
   /** Backoff after a failed write: doubles from `minMs` to `maxMs` (default 100 ms → 5 s). */
   retry?: { minMs: number; maxMs: number };
+  /**
+   * Lifetime of the writer's mark (packages/queue `markLatestWriter`), renewed after each good
+   * write and every third of it while idle: readers stop using the copy this long after the
+   * writer's last good write at the latest, once it fails or dies. Default 15 s.
+   */
+  liveTtlMs?: number;
 }
 
 /**
@@ -42,8 +57,24 @@ export class LatestValuesWriter {
     'Writes of latest values to Redis that failed (retried; the API reads PostgreSQL for what Redis lacks)',
   );
 
+  private beat = false;
+  private readonly heartbeat: NodeJS.Timeout;
+
   constructor(private readonly o: LatestValuesWriterOptions) {
     this.delayMs = o.retry?.minMs ?? 100;
+    // While idle the copy stays right (nothing new to write), so renew the mark through a write cycle with nothing in it.
+    this.heartbeat = setInterval(
+      () => {
+        this.beat = true;
+        this.kick();
+      },
+      Math.max(10, Math.floor(this.liveTtlMs / 3)),
+    );
+    this.heartbeat.unref();
+  }
+
+  private get liveTtlMs(): number {
+    return this.o.liveTtlMs ?? 15_000;
   }
 
   /**
@@ -109,13 +140,17 @@ export class LatestValuesWriter {
       ]);
       clearTimeout(timer);
     }
+    const wasStopped = this.stopped;
     this.stopped = true;
+    clearInterval(this.heartbeat);
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    // No writer from now on: readers go to PostgreSQL at once rather than after the mark's lifetime.
+    if (!wasStopped) await unmarkLatestWriter(this.o.redis, this.o.prefix).catch(() => undefined);
   }
 
   private kick(): void {
-    if (this.running || this.retryTimer || this.stopped || this.pending.size === 0) return;
+    if (this.running || this.retryTimer || this.stopped || (this.pending.size === 0 && !this.beat)) return;
     this.running = this.flush().finally(() => {
       this.running = undefined;
       this.kick();
@@ -125,6 +160,7 @@ export class LatestValuesWriter {
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = new Map();
+    this.beat = false;
     try {
       if (!this.cleared) {
         await clearLatest(this.o.redis, this.o.prefix);
@@ -138,9 +174,12 @@ export class LatestValuesWriter {
       }
       if (forget.length > 0) await forgetLatest(this.o.redis, this.o.prefix, forget);
       await setLatestIfNewer(this.o.redis, this.o.prefix, entries);
+      await markLatestWriter(this.o.redis, this.o.prefix, this.liveTtlMs);
       this.delayMs = this.o.retry?.minMs ?? 100;
     } catch (err) {
       this.failures.inc();
+      // This batch is not in the copy: readers must not take the copy for the latest values.
+      unmarkLatestWriter(this.o.redis, this.o.prefix).catch(() => undefined);
       // Put back what no newer reading replaced meanwhile, and try again later.
       for (const [pointId, e] of batch) {
         const cur = this.pending.get(pointId);
