@@ -45,7 +45,7 @@ import {
   refreshRollups,
 } from '@hazardwatch/db';
 import { createLogger } from '@hazardwatch/observability';
-import { createRedis, readLatest } from '@hazardwatch/queue';
+import { createRedis, markLatestWriter, readLatest } from '@hazardwatch/queue';
 import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
 import { adminDatabaseUrl, createTestDatabase, dropRedisPrefix, testRedisPrefix, testRedisUrl } from '@hazardwatch/testkit';
 import { serializerCompiler } from 'fastify-type-provider-zod';
@@ -242,6 +242,8 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
       redis.once('ready', () => resolve());
       redis.once('error', reject);
     });
+    // Stands in for ingest's writer, whose mark the API requires before it uses the copy.
+    await markLatestWriter(redis, redisPrefix, 3_600_000);
     const redisApp = await buildApp({
       pool,
       log: silent,

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRedis, latestWriterLive } from '@hazardwatch/queue';
 import { runScenario } from '@hazardwatch/simulators';
 import { dropRedisPrefix, freePort, testRedisPrefix, testRedisUrl, waitFor } from '@hazardwatch/testkit';
 import pg from 'pg';
@@ -28,6 +29,7 @@ describe('npm start (embedded stack)', () => {
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: prefix,
       API_PORT: '0',
+      LATEST_VALUES_REDIS: 'true',
     };
     const app = spawnService('services/standalone/src/main.ts', env);
     await waitFor(() => app.output().includes('hazardwatch is running'), { what: 'startup', timeoutMs: 90_000 });
@@ -54,10 +56,30 @@ describe('npm start (embedded stack)', () => {
     expect(enterprises).toBeGreaterThanOrEqual(3);
     const stored = await count();
 
-    await db.end();
+    // LATEST_VALUES_REDIS: ingest vouches for its Redis copy, and the latest route answers from it.
+    const redis = createRedis(testRedisUrl());
+    try {
+      await waitFor(() => latestWriterLive(redis, prefix), { what: 'latest-values writer mark', timeoutMs: 30_000 });
+      const latest = await fetch(`${apiUrl}/api/v1/telemetry/latest?enterpriseId=sd-ht-jinyu-chem&view=values`, {
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
+      expect(latest.status).toBe(200);
+      const items = ((await latest.json()) as { items: Array<{ pointId: number; ts: number | null }> }).items;
+      expect(items.filter((i) => i.ts !== null).length).toBeGreaterThan(0);
+      const newest = await db.query<{ ts: number }>(`SELECT (extract(epoch FROM max(time)) * 1000)::float8 AS ts FROM readings WHERE point_id = $1`, [
+        items.find((i) => i.ts !== null)?.pointId,
+      ]);
+      // Never newer than what is stored (the copy is written after the commit).
+      expect(items.find((i) => i.ts !== null)?.ts).toBeLessThanOrEqual(newest.rows[0]?.ts ?? 0);
 
-    expect(await app.kill('SIGINT')).toBe(0);
-    expect(app.output()).toContain('hazardwatch stopped');
+      await db.end();
+      expect(await app.kill('SIGINT')).toBe(0);
+      expect(app.output()).toContain('hazardwatch stopped');
+      // A stopped ingest no longer vouches for the copy.
+      expect(await latestWriterLive(redis, prefix)).toBe(false);
+    } finally {
+      redis.disconnect();
+    }
 
     // Second start: data kept, no re-initialisation. The demo simulator is off and rule state starts
     // afresh (own queue prefix) so the leak below is the newest data of its detectors: the rules worker

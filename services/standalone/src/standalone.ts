@@ -94,18 +94,39 @@ export function createStandalone(config: Config, log: Logger): Standalone {
 
       // Broker and ingest.
       const settings = { ...config.ingest, topicPrefix: config.mqtt.topicPrefix };
+      // LATEST_VALUES_REDIS: ingest writes each point's latest value to Redis, the API reads it
+      // (docs/architecture.md); one connection that never queues while Redis is away.
+      let latestValues: { redis: Redis; prefix: string } | undefined;
+      if (config.redis.latestValues) {
+        const lv = createRedis(r.url, {
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 0,
+          commandTimeout: 2_000,
+          onError: (err) => log.warn({ err }, 'redis (latest values) connection error'),
+        });
+        cleanups.unshift(async () => lv.disconnect());
+        latestValues = { redis: lv, prefix: config.queue.prefix };
+      }
       let brokerUrl = config.mqtt.url;
       if (!brokerUrl) {
         const b = await startEmbeddedBroker({ port: config.mqtt.embeddedPort, log });
         cleanups.unshift(() => b.stop());
         brokerUrl = b.url;
-        ingest = createIngest({ pool: db, producer: evaluate, log, settings, transport: { kind: 'aedes', broker: b.broker } });
+        ingest = createIngest({
+          pool: db,
+          producer: evaluate,
+          log,
+          settings,
+          ...(latestValues ? { latestValues } : {}),
+          transport: { kind: 'aedes', broker: b.broker },
+        });
       } else {
         ingest = createIngest({
           pool: db,
           producer: evaluate,
           log,
           settings,
+          ...(latestValues ? { latestValues } : {}),
           transport: {
             kind: 'mqtt',
             url: brokerUrl,
@@ -154,6 +175,7 @@ export function createStandalone(config: Config, log: Logger): Standalone {
         latchReset: { connection: resetRedis, prefix: config.queue.prefix, partitions: config.queue.partitions },
         config: { host: config.api.host, port: config.api.port },
         readiness: { broker: async () => (ing.brokerConnections() > 0 ? true : Promise.reject(new Error('broker not connected'))) },
+        ...(latestValues ? { latestValues } : {}),
       });
       const admin = await ensureAdminKey(db);
       const apiUrl = await api.start();
