@@ -30,7 +30,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildApp, ensureAdminKey, LatestResponseSchema } from '@hazardwatch/api';
+import { buildApp, ensureAdminKey, LatestBodies, LatestResponseSchema } from '@hazardwatch/api';
 import type { JobReading } from '@hazardwatch/contracts';
 import {
   applySiteFile,
@@ -310,6 +310,12 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
       }));
       await add(`– read of ${o.points} points from Redis (readLatest)`, 'query', '-', async () => ({
         items: (await readLatest(redis, redisPrefix, pointIds)).filter((v) => v !== undefined).length,
+      }));
+      // The route's work without HTTP: the same LatestBodies the Redis-backed API uses, called directly.
+      const bodies = new LatestBodies(pool, { source: { redis, prefix: redisPrefix } });
+      await add(`– the answer built from Redis values (LatestBodies.body, no HTTP)`, 'query', '-', async () => ({
+        items: o.points,
+        bytes: Buffer.byteLength(await bodies.body({ kind: 'all' }, of)),
       }));
       await add(`floor: the full body prebuilt, served without auth or query`, 'http', latestTarget, () => floorGet('full'));
       await add(`floor: values-only body prebuilt, served without auth or query`, 'http', latestTarget, () => floorGet('values'));

@@ -16,6 +16,7 @@ export {
   systemClock,
 } from './deps.js';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
+export { LatestBodies } from './latest-body.js';
 export { brokerProbe, tcpProbe } from './probes.js';
 export { LocalCounters, type SharedRateLimits, sharedRateLimitStore } from './rate-limit-store.js';
 export { LatestResponseSchema } from './schemas/telemetry.js';

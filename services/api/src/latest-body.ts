@@ -1,6 +1,6 @@
 import { type DataScope, latestFingerprintOf, latestOfPointIds, latestOfPointsJson, latestRegistryOf, latestValuesOf, type Pool } from '@hazardwatch/db';
 import { counter, type Logger } from '@hazardwatch/observability';
-import { latestText, latestWriterLive, type Redis, readLatest, setLatestIfNewer } from '@hazardwatch/queue';
+import { type LatestSlots, latestText, latestWriterLive, type Redis, readLatestSlots, setLatestIfNewer } from '@hazardwatch/queue';
 
 type LatestOf = { enterpriseId: string } | { hazardSourceId: string };
 /** `full`: registry fields and values per point; `values`: pointId, ts, value, quality only. */
@@ -13,6 +13,10 @@ interface Entry {
   ids: number[];
   /** `prefixes` in `ids` order. */
   heads: string[];
+  /** `heads` as UTF-8, for the answer built from Redis's bytes. */
+  headBytes: Buffer[];
+  /** `{"pointId":…` per point, for the values view built from Redis's bytes. */
+  idBytes: Buffer[];
 }
 
 const QUALITY_JSON: Record<string, string> = { '': 'null', '0': '"good"', '1': '"fault"', '2': '"maintenance"' };
@@ -69,7 +73,7 @@ export class LatestBodies {
     private readonly opts: { source?: LatestValuesSource | undefined; log?: Logger | undefined; maxEntries?: number } = {},
   ) {}
 
-  async body(scope: DataScope, of: LatestOf, view: LatestView = 'full'): Promise<string> {
+  async body(scope: DataScope, of: LatestOf, view: LatestView = 'full'): Promise<string | Buffer> {
     const key = JSON.stringify([scope, of]);
     const source = this.opts.source;
     if (source && Date.now() >= this.redisSkipUntil) {
@@ -95,17 +99,26 @@ export class LatestBodies {
     if (entry?.fingerprint === fingerprint) return entry;
     const reg = await latestRegistryOf(this.pool, scope, of);
     const prefixes = prefixesOf(reg.points);
-    const fresh = { fingerprint: reg.fingerprint, prefixes, ids: [...prefixes.keys()], heads: [...prefixes.values()] };
+    const ids = [...prefixes.keys()];
+    const heads = [...prefixes.values()];
+    const fresh: Entry = {
+      fingerprint: reg.fingerprint,
+      prefixes,
+      ids,
+      heads,
+      headBytes: heads.map((h) => Buffer.from(h, 'utf8')),
+      idBytes: ids.map((id) => Buffer.from(`{"pointId":${id}`, 'latin1')),
+    };
     this.remember(key, fresh);
     return reg.fingerprint === fingerprint ? fresh : null;
   }
 
   /** The answer with values from Redis (and PostgreSQL for what it lacks); null → PostgreSQL alone. */
-  private async fromRedis(source: LatestValuesSource, key: string, scope: DataScope, of: LatestOf, view: LatestView): Promise<string | null> {
+  private async fromRedis(source: LatestValuesSource, key: string, scope: DataScope, of: LatestOf, view: LatestView): Promise<string | Buffer | null> {
     // The fingerprint query and the Redis read of the kept entry's points run together; a
     // different fingerprint means the points changed: rebuild, then read Redis again.
     const kept = this.entries.get(key);
-    const read = (ids: number[]) => withTimeout(readLatest(source.redis, source.prefix, ids), source.timeoutMs ?? 100);
+    const read = (ids: number[]) => withTimeout(readLatestSlots(source.redis, source.prefix, ids), source.timeoutMs ?? 100);
     const early = kept ? read(kept.ids) : undefined;
     early?.catch(() => undefined);
     // Only a copy whose writer vouches for it (packages/queue `markLatestWriter`) is used.
@@ -123,32 +136,29 @@ export class LatestBodies {
       this.redisFailed(err);
       return null;
     }
-    const { ids, heads } = entry;
-    let tails: Array<string | undefined>;
+    const { ids } = entry;
+    let slots: LatestSlots;
     try {
-      tails = await (entry === kept && early ? early : read(ids));
+      slots = await (entry === kept && early ? early : read(ids));
     } catch (err) {
       this.redisFailed(err);
       return null;
     }
     const missing: number[] = [];
-    for (let i = 0; i < ids.length; i++) if (tails[i] === undefined) missing.push(i);
+    for (let i = 0; i < ids.length; i++) if ((slots.buf[i] ?? -1) < 0) missing.push(i);
+    // Points Redis lacks: from PostgreSQL (their texts are the rare path, as strings).
+    const probedText = new Map<number, Buffer>();
     if (missing.length > 0) {
       const probed = await latestOfPointIds(
         this.pool,
         missing.map((i) => ids[i] ?? 0),
       );
       const backfill = probed.map((r) => ({ pointId: r.pointId, ts: r.ts, text: latestText(r.ts, r.value, r.quality) }));
-      const byId = new Map(backfill.map((b) => [b.pointId, b.text]));
-      for (const i of missing) tails[i] = byId.get(ids[i] ?? 0);
+      for (const b of backfill) probedText.set(b.pointId, Buffer.from(b.text, 'latin1'));
       // Put them back, each only if newer than what Redis has by then; a failure only costs the next request a probe.
       setLatestIfNewer(source.redis, source.prefix, backfill).catch((err: unknown) => this.redisFailed(err));
     }
-    // The stored text is the item's tail from "ts" on (packages/queue latest-values.ts): concatenation only.
-    const parts: string[] = new Array(ids.length);
-    if (view === 'full') for (let i = 0; i < ids.length; i++) parts[i] = `${heads[i]},"ts":${tails[i]}}`;
-    else for (let i = 0; i < ids.length; i++) parts[i] = `{"pointId":${ids[i]},"ts":${tails[i]}}`;
-    return `{"items":[${parts.join(',')}]}`;
+    return answerBytes(view === 'full' ? entry.headBytes : entry.idBytes, ids, slots, probedText);
   }
 
   /** No ingest vouches for the copy (not writing it, failing, or stopped): PostgreSQL answers, nothing is written back. */
@@ -177,6 +187,44 @@ export class LatestBodies {
       this.entries.delete(k);
     }
   }
+}
+
+const OPEN = Buffer.from('{"items":[');
+const TS = Buffer.from(',"ts":');
+const CLOSE = Buffer.from(']}');
+const COMMA = 0x2c;
+const BRACE = 0x7d;
+
+/**
+ * `{"items":[…]}` with item i = `heads[i]` + `,"ts":` + point i's stored text + `}`, copied byte
+ * for byte into one buffer: the stored text is the item's tail (packages/queue latest-values.ts).
+ * A point with no slot takes its text from `probed` (or `null` values if PostgreSQL had none).
+ */
+function answerBytes(heads: Buffer[], ids: number[], slots: LatestSlots, probed: Map<number, Buffer>): Buffer {
+  const none = Buffer.from(latestText(null, null, null), 'latin1');
+  const tail = (i: number): [Buffer, number, number] => {
+    const b = slots.buf[i] ?? -1;
+    if (b >= 0) return [slots.bufs[b] as Buffer, slots.start[i] ?? 0, slots.end[i] ?? 0];
+    const t = probed.get(ids[i] ?? 0) ?? none;
+    return [t, 0, t.length];
+  };
+  let size = OPEN.length + CLOSE.length + Math.max(0, ids.length - 1);
+  for (let i = 0; i < ids.length; i++) {
+    const [, s, e] = tail(i);
+    size += (heads[i] as Buffer).length + TS.length + (e - s) + 1;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let pos = OPEN.copy(out, 0);
+  for (let i = 0; i < ids.length; i++) {
+    if (i > 0) out[pos++] = COMMA;
+    pos += (heads[i] as Buffer).copy(out, pos);
+    pos += TS.copy(out, pos);
+    const [t, s, e] = tail(i);
+    pos += t.copy(out, pos, s, e);
+    out[pos++] = BRACE;
+  }
+  pos += CLOSE.copy(out, pos);
+  return out;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
