@@ -107,26 +107,16 @@ export function createStandalone(config: Config, log: Logger): Standalone {
         cleanups.unshift(async () => lv.disconnect());
         latestValues = { redis: lv, prefix: config.queue.prefix };
       }
+      const ingestDeps = { pool: db, producer: evaluate, log, settings, ...(latestValues ? { latestValues } : {}) };
       let brokerUrl = config.mqtt.url;
       if (!brokerUrl) {
         const b = await startEmbeddedBroker({ port: config.mqtt.embeddedPort, log });
         cleanups.unshift(() => b.stop());
         brokerUrl = b.url;
-        ingest = createIngest({
-          pool: db,
-          producer: evaluate,
-          log,
-          settings,
-          ...(latestValues ? { latestValues } : {}),
-          transport: { kind: 'aedes', broker: b.broker },
-        });
+        ingest = createIngest({ ...ingestDeps, transport: { kind: 'aedes', broker: b.broker } });
       } else {
         ingest = createIngest({
-          pool: db,
-          producer: evaluate,
-          log,
-          settings,
-          ...(latestValues ? { latestValues } : {}),
+          ...ingestDeps,
           transport: {
             kind: 'mqtt',
             url: brokerUrl,
