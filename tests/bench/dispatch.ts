@@ -19,7 +19,6 @@
  *     matching `--sat-targets` targets; deliveries/s from dispatch's start to the last arrival.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,7 +32,7 @@ import { Queue } from 'bullmq';
 import mqtt from 'mqtt';
 import { addEnterprise, addTarget, Producer, type Receiver, secretOf, startReceiver, transition } from '../dispatch/support.js';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
-import { type ProfileSummary, summariseCpuProfile } from './lib/cpu-profile.js';
+import { awaitCpuProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { createBackgroundRules } from './suites-support/background-rules.js';
 import { CpuWindow, fmt, hostInfo, INGEST_DEFAULTS, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
 
@@ -652,15 +651,7 @@ async function runSaturation(o: DispatchBenchOptions, log: (s: string) => void):
     if (profileFile) {
       // Start-up and the whole drain; stopped once the last delivery arrived.
       proc.proc.kill('SIGUSR2');
-      await waitFor(
-        () =>
-          stat(profileFile).then(
-            () => true,
-            () => false,
-          ),
-        { what: 'CPU profile written', timeoutMs: 30_000 },
-      );
-      profile = await summariseCpuProfile(profileFile);
+      profile = await awaitCpuProfile(profileFile, 'CPU profile written', 30_000);
     }
     return {
       ...(profile ? { profile } : {}),

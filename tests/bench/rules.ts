@@ -24,7 +24,6 @@
  *     both transitions; the summary gives raises, clears and both.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +39,7 @@ import { createTestDatabase, dropRedisPrefix, startMosquitto, testRedisPrefix, t
 import mqtt from 'mqtt';
 import { pendingEvaluateJobs } from '../rules-worker/support.js';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
-import { type ProfileSummary, summariseCpuProfile } from './lib/cpu-profile.js';
+import { awaitCpuProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { CpuSampler, cpuBetween } from './lib/cpu-sampler.js';
 import { allProcesses } from './lib/proc.js';
 import { createBackgroundRules } from './suites-support/background-rules.js';
@@ -485,30 +484,9 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
     if (profileFile) {
       workers[0]?.proc.kill('SIGUSR2');
       if (ingestProfile) ingest.proc.kill('SIGUSR2');
-      await waitFor(
-        () =>
-          stat(profileFile).then(
-            () => true,
-            () => false,
-          ),
-        { what: 'CPU profile written', timeoutMs: 60_000 },
-      );
-      profile = await summariseCpuProfile(profileFile);
+      profile = await awaitCpuProfile(profileFile, 'CPU profile written', 60_000);
     }
-    if (ingestProfile) {
-      // ingest-main writes the file in place: wait until it parses.
-      await waitFor(
-        () =>
-          summariseCpuProfile(ingestProfile).then(
-            (x) => {
-              ingestProfileSummary = x;
-              return true;
-            },
-            () => false,
-          ),
-        { what: 'ingest CPU profile written', timeoutMs: 60_000 },
-      );
-    }
+    if (ingestProfile) ingestProfileSummary = await awaitCpuProfile(ingestProfile, 'ingest CPU profile written', 60_000);
     const pubEnd = pubLast ? { ...pubLast } : undefined;
     const loadavgAfter = load1();
     publisher?.kill('SIGTERM');
@@ -583,6 +561,22 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
   }
 }
 
+/** A process's CPU profile as the report prints it: busy time, then self time by area and by function. */
+function profileLines(label: string, s: ProfileSummary | undefined): string[] {
+  if (!s) return [];
+  return [
+    `${label} CPU profile (${s.file}): busy ${int(s.busyMs)} of ${int(s.wallMs)} ms`,
+    table(
+      ['area (self time)', 'ms', '% of busy'],
+      s.byArea.slice(0, 15).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
+    ),
+    table(
+      ['function (self time)', 'ms', '% of busy'],
+      s.topFunctions.slice(0, 25).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
+    ),
+  ];
+}
+
 export function formatRulesResult(r: RulesSuiteResult): string {
   const parts: string[] = [`rules bench — ${r.host.cpus} × ${r.host.cpuModel}, node ${r.host.node}${r.label ? ` — ${r.label}` : ''}`];
   if (r.engine) {
@@ -622,32 +616,8 @@ export function formatRulesResult(r: RulesSuiteResult): string {
         .map(([k, v]) => `${k} ${fmt(v, 2)}`)
         .join(', ')}; not in a group ${fmt(p.cpuSplit.otherCores, 2)}; machine ${fmt(p.cpuSplit.machineCores, 2)}`,
       `rules-worker CPU per 1,000 readings written: ${p.workerCpuMsPer1000Readings === null ? '-' : fmt(p.workerCpuMsPer1000Readings, 2)} ms`,
-      ...(p.profile
-        ? [
-            `rules-worker CPU profile (${p.profile.file}): busy ${int(p.profile.busyMs)} of ${int(p.profile.wallMs)} ms`,
-            table(
-              ['area (self time)', 'ms', '% of busy'],
-              p.profile.byArea.slice(0, 15).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
-            ),
-            table(
-              ['function (self time)', 'ms', '% of busy'],
-              p.profile.topFunctions.slice(0, 25).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
-            ),
-          ]
-        : []),
-      ...(p.ingestProfile
-        ? [
-            `ingest CPU profile (${p.ingestProfile.file}): busy ${int(p.ingestProfile.busyMs)} of ${int(p.ingestProfile.wallMs)} ms`,
-            table(
-              ['area (self time)', 'ms', '% of busy'],
-              p.ingestProfile.byArea.slice(0, 15).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
-            ),
-            table(
-              ['function (self time)', 'ms', '% of busy'],
-              p.ingestProfile.topFunctions.slice(0, 25).map((a) => [a.name, int(a.ms), fmt(a.pctOfBusy, 1)]),
-            ),
-          ]
-        : []),
+      ...profileLines('rules-worker', p.profile),
+      ...profileLines('ingest', p.ingestProfile),
     );
   }
   if (r.file) parts.push(`\nresults: ${r.file}`);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { waitFor } from '@hazardwatch/testkit';
 
 interface ProfileNode {
   id: number;
@@ -91,4 +92,24 @@ export async function summariseCpuProfile(file: string, top = 25): Promise<Profi
     byArea: rank(areas, 30),
     topFunctions: rank(fns, top),
   };
+}
+
+/**
+ * The summary of a profile a process writes on its second SIGUSR2 (signal-profiler.ts), once the
+ * file is there and parses: it is written in place, so being there is not enough.
+ */
+export async function awaitCpuProfile(file: string, what: string, timeoutMs: number): Promise<ProfileSummary> {
+  let summary: ProfileSummary | undefined;
+  await waitFor(
+    () =>
+      summariseCpuProfile(file).then(
+        (x) => {
+          summary = x;
+          return true;
+        },
+        () => false,
+      ),
+    { what, timeoutMs },
+  );
+  return summary as ProfileSummary;
 }
