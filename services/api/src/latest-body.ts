@@ -11,12 +11,19 @@ interface Entry {
   fingerprint: string;
   prefixes: Prefixes;
   ids: number[];
-  /** `prefixes` in `ids` order. */
-  heads: string[];
-  /** `heads` as UTF-8, for the answer built from Redis's bytes. */
-  headBytes: Buffer[];
-  /** `{"pointId":…` per point, for the values view built from Redis's bytes. */
-  idBytes: Buffer[];
+  /**
+   * For answers built from Redis's bytes, made on first use (not on the PostgreSQL-only path):
+   * `prefixes` in `ids` order as UTF-8 (full view), and `{"pointId":…` per point (values view).
+   */
+  bytes?: { heads: Buffer[]; ids: Buffer[] };
+}
+
+function bytesOf(entry: Entry): { heads: Buffer[]; ids: Buffer[] } {
+  entry.bytes ??= {
+    heads: entry.ids.map((id) => Buffer.from(entry.prefixes.get(id) ?? '', 'utf8')),
+    ids: entry.ids.map((id) => Buffer.from(`{"pointId":${id}`, 'latin1')),
+  };
+  return entry.bytes;
 }
 
 const QUALITY_JSON: Record<string, string> = { '': 'null', '0': '"good"', '1': '"fault"', '2': '"maintenance"' };
@@ -49,7 +56,7 @@ const REDIS_BACKOFF_MS = 5_000;
  * so an answer never mixes registry states. The caller checks that the enterprise or hazard
  * source is in scope; the key holds the scope anyway, so no entry is ever shared between scopes.
  *
- * With a `LatestValuesSource` the values come from Redis (one HMGET per 4,096 point ids), and
+ * With a `LatestValuesSource` the values come from Redis (one GETRANGE per 4,096 point ids), and
  * only the points Redis lacks (flushed, restarted, never written) are probed in `readings`;
  * what those probes found is written back, each only if newer than what Redis has by then, so
  * the next request finds it. Redis failing or slower than `timeoutMs` → the PostgreSQL path
@@ -99,16 +106,7 @@ export class LatestBodies {
     if (entry?.fingerprint === fingerprint) return entry;
     const reg = await latestRegistryOf(this.pool, scope, of);
     const prefixes = prefixesOf(reg.points);
-    const ids = [...prefixes.keys()];
-    const heads = [...prefixes.values()];
-    const fresh: Entry = {
-      fingerprint: reg.fingerprint,
-      prefixes,
-      ids,
-      heads,
-      headBytes: heads.map((h) => Buffer.from(h, 'utf8')),
-      idBytes: ids.map((id) => Buffer.from(`{"pointId":${id}`, 'latin1')),
-    };
+    const fresh: Entry = { fingerprint: reg.fingerprint, prefixes, ids: [...prefixes.keys()] };
     this.remember(key, fresh);
     return reg.fingerprint === fingerprint ? fresh : null;
   }
@@ -158,7 +156,8 @@ export class LatestBodies {
       // Put them back, each only if newer than what Redis has by then; a failure only costs the next request a probe.
       setLatestIfNewer(source.redis, source.prefix, backfill).catch((err: unknown) => this.redisFailed(err));
     }
-    return answerBytes(view === 'full' ? entry.headBytes : entry.idBytes, ids, slots, probedText);
+    const bytes = bytesOf(entry);
+    return answerBytes(view === 'full' ? bytes.heads : bytes.ids, ids, slots, probedText);
   }
 
   /** No ingest vouches for the copy (not writing it, failing, or stopped): PostgreSQL answers, nothing is written back. */
