@@ -24,7 +24,9 @@ export const LATEST_BUCKET_POINTS = 4096;
 /** Longest stored text is ~70 bytes (13-digit ts, a 24-character number, "maintenance"). */
 const LATEST_SLOT_BYTES = 80;
 
-const latestKey = (prefix: string, pointId: number): string => `${prefix}:latest:${Math.floor(pointId / LATEST_BUCKET_POINTS)}`;
+const bucketOf = (pointId: number): number => Math.floor(pointId / LATEST_BUCKET_POINTS);
+const bucketKey = (prefix: string, bucket: number): string => `${prefix}:latest:${bucket}`;
+const latestKey = (prefix: string, pointId: number): string => bucketKey(prefix, bucketOf(pointId));
 /** Pattern of every latest-values key under a prefix (for invalidation). */
 const latestKeyPattern = (prefix: string): string => `${prefix}:latest:*`;
 const slotOf = (pointId: number): number => pointId % LATEST_BUCKET_POINTS;
@@ -164,7 +166,7 @@ const SPACE = 0x20;
 export async function readLatestSlots(redis: Redis, prefix: string, pointIds: readonly number[]): Promise<LatestSlots> {
   const spans = new Map<number, { first: number; last: number; index: number }>();
   for (const id of pointIds) {
-    const b = Math.floor(id / LATEST_BUCKET_POINTS);
+    const b = bucketOf(id);
     const s = slotOf(id);
     const span = spans.get(b);
     if (!span) spans.set(b, { first: s, last: s, index: spans.size });
@@ -177,7 +179,7 @@ export async function readLatestSlots(redis: Redis, prefix: string, pointIds: re
   const out: LatestSlots = { bufs: [], buf: new Int32Array(n).fill(-1), start: new Int32Array(n), end: new Int32Array(n) };
   if (spans.size === 0) return out;
   const pipe = redis.pipeline() as unknown as Pipe;
-  for (const [b, { first, last }] of spans) pipe.getrangeBuffer(`${prefix}:latest:${b}`, first * LATEST_SLOT_BYTES, (last + 1) * LATEST_SLOT_BYTES - 1);
+  for (const [b, { first, last }] of spans) pipe.getrangeBuffer(bucketKey(prefix, b), first * LATEST_SLOT_BYTES, (last + 1) * LATEST_SLOT_BYTES - 1);
   const results = (await pipe.exec()) ?? [];
   for (const span of spans.values()) {
     const [err, buf] = results[span.index] ?? [new Error('latest values: no reply'), null];
@@ -186,7 +188,7 @@ export async function readLatestSlots(redis: Redis, prefix: string, pointIds: re
   }
   for (let i = 0; i < n; i++) {
     const id = pointIds[i] ?? 0;
-    const span = spans.get(Math.floor(id / LATEST_BUCKET_POINTS));
+    const span = spans.get(bucketOf(id));
     if (!span) continue;
     const bytes = out.bufs[span.index] as Buffer;
     const off = (slotOf(id) - span.first) * LATEST_SLOT_BYTES;
