@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './migrate.js';
 export * from './mosquitto-password.js';
+export * from './notifications.js';
 export * from './pool.js';
 export * from './repos/alarms.repo.js';
 export * from './repos/api-keys.repo.js';

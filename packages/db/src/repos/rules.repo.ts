@@ -13,6 +13,7 @@
  */
 import { expressionPointIds, type JobPosition, type JobReading, type RuleDocument, RuleDocumentSchema, tailingsDamPointIds } from '@hazardwatch/contracts';
 import { DbError } from '../errors.js';
+import { type ChannelSubscription, subscribeChannel } from '../notifications.js';
 import { type Pool, type PoolClient, withTransaction } from '../pool.js';
 import { QUALITY_OF_CODE } from './timeseries.repo.js';
 
@@ -551,92 +552,28 @@ export async function listRuleInputs(
 // ---------------------------------------------------------------- change notifications
 
 /** A live subscription to rule changes; `close()` stops listening and gives the connection back. */
-export type RuleChangeSubscription = { close(): Promise<void> };
+export type RuleChangeSubscription = ChannelSubscription;
 
 /**
- * Listens for rule changes (`LISTEN hw_rules_changed`) on a connection of its own taken from
- * the pool (held for as long as the subscription lives). A lost connection is replaced with a
- * backoff; `onListening` runs after every (re)connect, once LISTEN is in place, so the caller
- * reloads what it may have missed while deaf. `onChange` gets the rule id of each change.
+ * Listens for rule changes (`LISTEN hw_rules_changed`, notifications.ts): `onListening` runs
+ * after every (re)connect, once LISTEN is in place, so the caller reloads what it may have
+ * missed while deaf. `onChange` gets the rule id of each change.
  */
 export function subscribeRuleChanges(
   pool: Pool,
   handlers: { onChange(ruleId: string): void; onListening(): void; onError(err: unknown): void },
   opts: { minRetryMs?: number; maxRetryMs?: number } = {},
 ): RuleChangeSubscription {
-  const minMs = opts.minRetryMs ?? 200;
-  const maxMs = opts.maxRetryMs ?? 5_000;
-  let closed = false;
-  let client: PoolClient | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let delay = minMs;
-
-  const drop = (err: unknown): void => {
-    const c = client;
-    client = undefined;
-    if (c) {
-      c.removeAllListeners('notification');
-      // Destroy rather than return it: the connection is broken (or still LISTENing).
-      c.release(err instanceof Error ? err : true);
-    }
-    if (closed) return;
-    handlers.onError(err);
-    timer = setTimeout(connect, delay);
-    delay = Math.min(delay * 2, maxMs);
-  };
-
-  const connect = (): void => {
-    timer = undefined;
-    if (closed) return;
-    pool.connect().then(
-      async (c) => {
-        if (closed) {
-          c.release();
-          return;
-        }
-        client = c;
-        c.on('notification', (n) => {
-          if (n.channel === RULES_CHANGED_CHANNEL && n.payload) handlers.onChange(n.payload);
-        });
-        c.once('error', (err) => {
-          if (client === c) drop(err);
-        });
-        c.once('end', () => {
-          if (client === c) drop(new Error('rule change listener connection ended'));
-        });
-        try {
-          await c.query(`LISTEN ${RULES_CHANGED_CHANNEL}`);
-        } catch (err) {
-          if (client === c) drop(err);
-          return;
-        }
-        delay = minMs;
-        handlers.onListening();
+  return subscribeChannel(
+    pool,
+    RULES_CHANGED_CHANNEL,
+    {
+      onNotification: (ruleId) => {
+        if (ruleId) handlers.onChange(ruleId);
       },
-      (err: unknown) => {
-        if (closed) return;
-        handlers.onError(err);
-        timer = setTimeout(connect, delay);
-        delay = Math.min(delay * 2, maxMs);
-      },
-    );
-  };
-
-  connect();
-  return {
-    async close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      const c = client;
-      client = undefined;
-      if (!c) return;
-      c.removeAllListeners('notification');
-      try {
-        await c.query(`UNLISTEN ${RULES_CHANGED_CHANNEL}`);
-        c.release();
-      } catch (err) {
-        c.release(err instanceof Error ? err : true);
-      }
+      onListening: handlers.onListening,
+      onError: handlers.onError,
     },
-  };
+    opts,
+  );
 }
