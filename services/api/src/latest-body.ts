@@ -1,6 +1,7 @@
 import { type DataScope, latestFingerprintOf, latestOfPointIds, latestOfPointsJson, latestRegistryOf, latestValuesOf, type Pool } from '@hazardwatch/db';
 import { counter, type Logger } from '@hazardwatch/observability';
 import { type LatestSlots, latestText, latestWriterLive, type Redis, readLatestSlots, setLatestIfNewer } from '@hazardwatch/queue';
+import type { RegistryWatch } from './registry-watch.js';
 
 type LatestOf = { enterpriseId: string } | { hazardSourceId: string };
 /** `full`: registry fields and values per point; `values`: pointId, ts, value, quality only. */
@@ -9,6 +10,11 @@ type Prefixes = Map<number, string>;
 /** A kept registry part: per point (in id order) the JSON of its item up to the value fields. */
 interface Entry {
   fingerprint: string;
+  /**
+   * The registry generation (registry-watch.ts) at which `fingerprint` was last confirmed,
+   * taken before the query that confirmed it; null when no watch was listening.
+   */
+  generation: number | null;
   prefixes: Prefixes;
   ids: number[];
   /**
@@ -77,7 +83,16 @@ export class LatestBodies {
   );
   constructor(
     private readonly pool: Pool,
-    private readonly opts: { source?: LatestValuesSource | undefined; log?: Logger | undefined; maxEntries?: number } = {},
+    private readonly opts: {
+      source?: LatestValuesSource | undefined;
+      /**
+       * Registry change notifications: while the kept entry's generation is current, requests
+       * answered from Redis skip the fingerprint query (their only PostgreSQL round trip here).
+       */
+      registry?: Pick<RegistryWatch, 'generation'> | undefined;
+      log?: Logger | undefined;
+      maxEntries?: number;
+    } = {},
   ) {}
 
   async body(scope: DataScope, of: LatestOf, view: LatestView = 'full'): Promise<string | Buffer> {
@@ -91,7 +106,7 @@ export class LatestBodies {
       const { fingerprint, values } = await latestValuesOf(this.pool, scope, of);
       // The values view needs no registry text: the ids come with the values, in scope.
       if (view === 'values') return valuesBody(values);
-      const entry = await this.entry(key, scope, of, fingerprint);
+      const entry = await this.entry(key, scope, of, fingerprint, null);
       if (entry === null) continue;
       const body = splice(values, entry.prefixes);
       if (body !== null) return body;
@@ -100,13 +115,19 @@ export class LatestBodies {
     return `{"items":${await latestOfPointsJson(this.pool, scope, of)}}`;
   }
 
-  /** The kept entry matching `fingerprint`, rebuilt if needed; null when the registry changed meanwhile. */
-  private async entry(key: string, scope: DataScope, of: LatestOf, fingerprint: string): Promise<Entry | null> {
+  /**
+   * The kept entry matching `fingerprint`, rebuilt if needed; null when the registry changed
+   * meanwhile. `generation` was taken before `fingerprint` was read: a change after that moved it on.
+   */
+  private async entry(key: string, scope: DataScope, of: LatestOf, fingerprint: string, generation: number | null): Promise<Entry | null> {
     const entry = this.entries.get(key);
-    if (entry?.fingerprint === fingerprint) return entry;
+    if (entry?.fingerprint === fingerprint) {
+      entry.generation = generation;
+      return entry;
+    }
     const reg = await latestRegistryOf(this.pool, scope, of);
     const prefixes = prefixesOf(reg.points);
-    const fresh: Entry = { fingerprint: reg.fingerprint, prefixes, ids: [...prefixes.keys()] };
+    const fresh: Entry = { fingerprint: reg.fingerprint, generation, prefixes, ids: [...prefixes.keys()] };
     this.remember(key, fresh);
     return reg.fingerprint === fingerprint ? fresh : null;
   }
@@ -114,16 +135,20 @@ export class LatestBodies {
   /** The answer with values from Redis (and PostgreSQL for what it lacks); null → PostgreSQL alone. */
   private async fromRedis(source: LatestValuesSource, key: string, scope: DataScope, of: LatestOf, view: LatestView): Promise<string | Buffer | null> {
     // The fingerprint query and the Redis read of the kept entry's points run together; a
-    // different fingerprint means the points changed: rebuild, then read Redis again.
+    // different fingerprint means the points changed: rebuild, then read Redis again. No
+    // fingerprint query while the registry watch vouches that nothing changed since the kept
+    // entry was confirmed (a change reaches the watch a few milliseconds after its commit).
     const kept = this.entries.get(key);
+    const generation = this.opts.registry?.generation() ?? null;
     const read = (ids: number[]) => withTimeout(readLatestSlots(source.redis, source.prefix, ids), source.timeoutMs ?? 100);
     const early = kept ? read(kept.ids) : undefined;
     early?.catch(() => undefined);
     // Only a copy whose writer vouches for it (packages/queue `markLatestWriter`) is used.
     const live = withTimeout(latestWriterLive(source.redis, source.prefix), source.timeoutMs ?? 100);
     live.catch(() => undefined);
-    let entry: Entry | null = null;
-    for (let attempt = 0; attempt < 2 && entry === null; attempt++) entry = await this.entry(key, scope, of, await latestFingerprintOf(this.pool, scope, of));
+    let entry: Entry | null = generation !== null && kept?.generation === generation ? kept : null;
+    for (let attempt = 0; attempt < 2 && entry === null; attempt++)
+      entry = await this.entry(key, scope, of, await latestFingerprintOf(this.pool, scope, of), generation);
     if (entry === null) return null;
     try {
       if (!(await live)) {

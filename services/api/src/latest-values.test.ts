@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { latestOfPoints } from '@hazardwatch/db';
+import { latestOfPoints, type Pool } from '@hazardwatch/db';
 import { clearLatest, createRedis, latestText, markLatestWriter, type Redis, readLatest, setLatestIfNewer, unmarkLatestWriter } from '@hazardwatch/queue';
 import { dropRedisPrefix, freePort, testRedisPrefix, testRedisUrl } from '@hazardwatch/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LatestBodies } from './latest-body.js';
+import { watchRegistry } from './registry-watch.js';
 import { LatestResponseSchema, LatestValuesResponseSchema } from './schemas/telemetry.js';
 import { type ApiFixture, createApiFixture, T0 } from './test-fixture.js';
 
@@ -100,6 +101,79 @@ describe('latest values from Redis', () => {
     const zzIds = new Set(Object.values(f.sites.zz.pointIds));
     expect((zz.json().items as Array<{ pointId: number }>).every((i) => zzIds.has(i.pointId))).toBe(true);
     expect((await get('/api/v1/telemetry/latest?enterpriseId=ent-zb&view=other')).statusCode).toBe(400);
+  });
+});
+
+/** The real pool, counting the registry fingerprint queries (`latestFingerprintOf`) made through it. */
+function countingFingerprints(pool: Pool): { pool: Pool; fingerprints: () => number } {
+  let n = 0;
+  const counted = new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver);
+      return (...args: unknown[]) => {
+        const text = typeof args[0] === 'string' ? args[0] : '';
+        if (text.includes('AS fingerprint') && !text.includes('json_agg') && !text.includes('string_agg')) n++;
+        return (target.query as (...a: unknown[]) => unknown)(...args);
+      };
+    },
+  });
+  return { pool: counted, fingerprints: () => n };
+}
+
+describe('latest values from Redis with registry change notifications', () => {
+  const of = { enterpriseId: 'ent-zb' } as const;
+  const names = async (bodies: LatestBodies) =>
+    (JSON.parse((await bodies.body({ kind: 'all' }, of)).toString()).items as Array<{ pointId: number; name: string | null }>).map((i) => i.name);
+
+  it('asks PostgreSQL for the fingerprint only while the watch cannot vouch for the kept registry part', async () => {
+    const { pool, fingerprints } = countingFingerprints(f.db.pool);
+    let generation: number | null = 1;
+    const bodies = new LatestBodies(pool, { source: { redis, prefix }, registry: { generation: () => generation } });
+    const expected = (await latestOfPoints(f.db.pool, { kind: 'all' }, of)).map((i) => i.name);
+    expect(await names(bodies)).toEqual(expected);
+    expect(fingerprints()).toBe(1);
+    // Same generation: the kept part is trusted, no fingerprint query.
+    for (let i = 0; i < 3; i++) expect(await names(bodies)).toEqual(expected);
+    expect(fingerprints()).toBe(1);
+    // A change moved the generation: checked once, then trusted again.
+    generation = 2;
+    await names(bodies);
+    await names(bodies);
+    expect(fingerprints()).toBe(2);
+    // Not listening (null): every request checks.
+    generation = null;
+    await names(bodies);
+    await names(bodies);
+    expect(fingerprints()).toBe(4);
+  });
+
+  it('shows a registry edit once its notification arrives, and never trusts a kept part while the listener is away', async () => {
+    const { pool, fingerprints } = countingFingerprints(f.db.pool);
+    const watch = watchRegistry(f.db.pool);
+    const id = pid('zb', 'nh3');
+    const before = await f.db.pool.query<{ name: string | null }>('SELECT name FROM measuring_points WHERE id = $1', [id]);
+    try {
+      await expect.poll(() => watch.generation()).not.toBeNull();
+      const bodies = new LatestBodies(pool, { source: { redis, prefix }, registry: watch });
+      const index = (await latestOfPoints(f.db.pool, { kind: 'all' }, of)).findIndex((i) => i.pointId === id);
+      await names(bodies);
+      const trusted = fingerprints();
+      await names(bodies);
+      expect(fingerprints()).toBe(trusted);
+      await f.db.pool.query(`UPDATE measuring_points SET name = 'renamed by the registry', updated_at = now() WHERE id = $1`, [id]);
+      await expect.poll(async () => (await names(bodies))[index]).toBe('renamed by the registry');
+      // The listener's connection killed: no generation until it listens again (then a new one),
+      // so the kept part is checked, and an edit made meanwhile shows at once.
+      const listening = watch.generation();
+      await f.db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+      await expect.poll(() => watch.generation()).not.toBe(listening);
+      await f.db.pool.query(`UPDATE measuring_points SET name = 'renamed while deaf', updated_at = now() WHERE id = $1`, [id]);
+      expect((await names(bodies))[index]).toBe('renamed while deaf');
+      await expect.poll(() => watch.generation(), { timeout: 10_000 }).not.toBeNull();
+    } finally {
+      await f.db.pool.query('UPDATE measuring_points SET name = $2, updated_at = now() WHERE id = $1', [id, before.rows[0]?.name ?? null]);
+      await watch.close();
+    }
   });
 });
 

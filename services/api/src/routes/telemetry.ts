@@ -9,6 +9,7 @@ import { accessOf } from '../auth/scope.js';
 import { csvField } from '../csv-field.js';
 import { invalid, notFound } from '../errors.js';
 import { LatestBodies } from '../latest-body.js';
+import { watchRegistry } from '../registry-watch.js';
 import { AUTHED_ERRORS } from '../schemas/error.js';
 import { decodeNumberCursor, pageOf, toPage } from '../schemas/page.js';
 import { VehicleParams } from '../schemas/registry.js';
@@ -64,7 +65,11 @@ async function* csvRows(pool: Pool, points: RegisteredPoint[], fromMs: number, t
 
 /** Latest values, series, CSV export and vehicle tracks, all within the caller's scope. */
 export const telemetryRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, ctx) => {
-  const latestBodies = new LatestBodies(ctx.pool, { source: ctx.latestValues, log: ctx.log });
+  // With the Redis copy, change notifications stand in for the per-request registry
+  // fingerprint query (registry-watch.ts, latest-body.ts).
+  const registry = ctx.latestValues ? watchRegistry(ctx.pool, ctx.log) : undefined;
+  if (registry) app.addHook('onClose', () => registry.close());
+  const latestBodies = new LatestBodies(ctx.pool, { source: ctx.latestValues, registry, log: ctx.log });
   app.get(
     '/telemetry/latest',
     {
