@@ -27,6 +27,34 @@ describe('API keys', () => {
     expect((await get('/api/v1/enterprises', { authorization: `Basic ${f.keys.admin}` }, '10.0.0.9')).statusCode).toBe(401);
   });
 
+  it('records when a key was last used, at most once a minute (no write on most requests)', async () => {
+    const created = await f.app.inject({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      headers: f.auth('admin'),
+      payload: { role: 'operator', enterpriseId: 'ent-zb', name: 'last-used probe' },
+    });
+    expect(created.statusCode).toBe(201);
+    const { key, apiKey } = created.json() as { key: string; apiKey: { id: string; lastUsedAt: number | null } };
+    expect(apiKey.lastUsedAt).toBeNull();
+    const lastUsed = async () =>
+      (await f.db.pool.query<{ ms: number | null }>('SELECT (extract(epoch FROM last_used_at) * 1000)::float8 AS ms FROM api_keys WHERE id = $1', [apiKey.id]))
+        .rows[0]?.ms;
+    const start = now;
+    try {
+      expect((await get('/api/v1/enterprises', { authorization: `Bearer ${key}` })).statusCode).toBe(200);
+      expect(await lastUsed()).toBe(now);
+      now += 30_000;
+      expect((await get('/api/v1/enterprises', { authorization: `Bearer ${key}` })).statusCode).toBe(200);
+      expect(await lastUsed()).toBe(start);
+      now += 31_000;
+      expect((await get('/api/v1/enterprises', { authorization: `Bearer ${key}` })).statusCode).toBe(200);
+      expect(await lastUsed()).toBe(now);
+    } finally {
+      now = start;
+    }
+  });
+
   it('stores only a SHA-256 of the key; the key is shown once at creation', async () => {
     const created = await f.app.inject({
       method: 'POST',

@@ -6,6 +6,9 @@ import { ApiError } from '../errors.js';
 import { apiKeyId, apiKeyMatches, presentedKey } from './api-key.js';
 import { type Principal, PrincipalSchema } from './principal.js';
 
+/** How stale a key's `lastUsedAt` may be (touchApiKey's own condition says the same). */
+const TOUCH_INTERVAL_MS = 60_000;
+
 /** Why a key was refused; logged (never answered: the client only learns "401"). */
 type Refusal = 'missing' | 'malformed' | 'unknown' | 'mismatch' | 'revoked' | 'expired' | 'corrupt';
 
@@ -29,7 +32,8 @@ export async function verifyApiKey(pool: Pool, key: string | null, nowMs: number
     ...(r.regionPrefix === null ? {} : { regionPrefix: r.regionPrefix }),
   });
   if (!p.success) return 'corrupt';
-  await touchApiKey(pool, r.id, nowMs);
+  // At most once a minute per key, and known from the row just read: no round trip on most requests.
+  if (r.lastUsedAt === null || nowMs - r.lastUsedAt >= TOUCH_INTERVAL_MS) await touchApiKey(pool, r.id, nowMs);
   return p.data;
 }
 
