@@ -22,13 +22,13 @@ import type { Redis } from 'ioredis';
  */
 export const LATEST_BUCKET_POINTS = 4096;
 /** Longest stored text is ~70 bytes (13-digit ts, a 24-character number, "maintenance"). */
-const LATEST_SLOT_BYTES = 80;
+export const LATEST_SLOT_BYTES = 80;
 
 const bucketOf = (pointId: number): number => Math.floor(pointId / LATEST_BUCKET_POINTS);
 const bucketKey = (prefix: string, bucket: number): string => `${prefix}:latest:${bucket}`;
 const latestKey = (prefix: string, pointId: number): string => bucketKey(prefix, bucketOf(pointId));
 /** Pattern of every latest-values key under a prefix (for invalidation). */
-const latestKeyPattern = (prefix: string): string => `${prefix}:latest:*`;
+export const latestKeyPattern = (prefix: string): string => `${prefix}:latest:*`;
 const slotOf = (pointId: number): number => pointId % LATEST_BUCKET_POINTS;
 
 /** One point's latest reading in the stored form (`latestText`). */
