@@ -12,6 +12,7 @@ const SUITES: Record<string, Suite> = {
   rules: async (argv) => (await import('./rules.js')).rulesSuiteMain(argv),
   api: async (argv) => (await import('./api.js')).apiSuiteMain(argv),
   dispatch: async (argv) => (await import('./dispatch.js')).dispatchSuiteMain(argv),
+  'latest-write': async (argv) => (await import('./latest-values-write.js')).latestWriteSuiteMain(argv),
 };
 
 function usage(): string {
