@@ -32,7 +32,7 @@ import { Queue } from 'bullmq';
 import mqtt from 'mqtt';
 import { addEnterprise, addTarget, Producer, type Receiver, secretOf, startReceiver, transition } from '../dispatch/support.js';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
-import { awaitCpuProfile, type ProfileSummary } from './lib/cpu-profile.js';
+import { awaitCpuProfile, cpuProfilePath, type ProfileSummary } from './lib/cpu-profile.js';
 import { createBackgroundRules } from './suites-support/background-rules.js';
 import { CpuWindow, fmt, hostInfo, INGEST_DEFAULTS, int, type LatencyStats, latencyStats, load1, ROOT, table, writeResults } from './suites-support/common.js';
 
@@ -625,7 +625,7 @@ async function runSaturation(o: DispatchBenchOptions, log: (s: string) => void):
     }
     const loadavgBefore = load1();
     const startedAt = Date.now();
-    const profileFile = o.cpuProfileDir ? join(o.cpuProfileDir, `dispatch-saturation-${Date.now()}.cpuprofile`) : undefined;
+    const profileFile = o.cpuProfileDir ? cpuProfilePath(o.cpuProfileDir, `dispatch-saturation-${Date.now()}.cpuprofile`) : undefined;
     proc = spawnService(profileFile ? 'tests/bench/dispatch-main.ts' : 'services/dispatch/src/main.ts', {
       DATABASE_URL: db.url,
       REDIS_URL: testRedisUrl(),

@@ -39,7 +39,7 @@ import { createTestDatabase, dropRedisPrefix, startMosquitto, testRedisPrefix, t
 import mqtt from 'mqtt';
 import { pendingEvaluateJobs } from '../rules-worker/support.js';
 import { type ServiceProcess, spawnService } from '../support/ingest-process.js';
-import { awaitCpuProfile, type ProfileSummary } from './lib/cpu-profile.js';
+import { awaitCpuProfile, cpuProfilePath, type ProfileSummary } from './lib/cpu-profile.js';
 import { CpuSampler, cpuBetween } from './lib/cpu-sampler.js';
 import { allProcesses } from './lib/proc.js';
 import { createBackgroundRules } from './suites-support/background-rules.js';
@@ -332,7 +332,7 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
 
     const common = { DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), QUEUE_PREFIX: prefix, EVAL_PARTITIONS: String(o.partitions), LOG_LEVEL: 'info' };
     // Profiled, ingest runs under its bench entry (production main plus a metrics listener and the profiler).
-    const ingestProfile = o.cpuProfileDir ? join(o.cpuProfileDir, `ingest-${Date.now()}.cpuprofile`) : undefined;
+    const ingestProfile = o.cpuProfileDir ? cpuProfilePath(o.cpuProfileDir, `ingest-${Date.now()}.cpuprofile`) : undefined;
     const ingest = spawnService(ingestProfile ? 'tests/bench/ingest/ingest-main.ts' : 'services/ingest/src/main.ts', {
       ...common,
       ...(ingestProfile ? { BENCH_CPU_PROFILE: ingestProfile, BENCH_METRICS_PORT: String(await freePort()) } : {}),
@@ -346,7 +346,7 @@ async function runPipeline(o: RulesSuiteOptions): Promise<PipelineResult> {
     procs.push(ingest);
     await waitFor(() => ingest.output().includes('ingest running') || ingest.proc.exitCode !== null, { what: 'ingest up', timeoutMs: 60_000 });
     if (ingest.proc.exitCode !== null) throw new Error(`ingest exited: ${ingest.output()}`);
-    const profileFile = o.cpuProfileDir ? join(o.cpuProfileDir, `rules-worker-${Date.now()}.cpuprofile`) : undefined;
+    const profileFile = o.cpuProfileDir ? cpuProfilePath(o.cpuProfileDir, `rules-worker-${Date.now()}.cpuprofile`) : undefined;
     const workers = Array.from({ length: o.workers }, (_, i) =>
       profileFile && i === 0
         ? spawnService('tests/bench/rules-worker-main.ts', { ...common, BENCH_CPU_PROFILE: profileFile })

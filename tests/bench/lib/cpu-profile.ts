@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { waitFor } from '@hazardwatch/testkit';
 
 interface ProfileNode {
@@ -30,6 +32,16 @@ export interface ProfileSummary {
   byArea: ProfileShare[];
   /** Functions with the most self time. */
   topFunctions: ProfileShare[];
+}
+
+/**
+ * The file a profiled process is to write its profile to: `dir/name`, with `dir` created first
+ * (mkdir -p). The process writes it itself and cannot report a missing directory to the bench,
+ * which would only time out waiting for the file.
+ */
+export function cpuProfilePath(dir: string, name: string): string {
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
 }
 
 /** Where a frame's code lives: an npm package, a file of this repository, a node: module, or a V8 bucket. */
