@@ -1,25 +1,32 @@
 /**
- * `npm run bench -- api` (once registered in tests/bench/run.ts SUITES as `api: apiSuiteMain`),
- * or directly: `node --conditions=hazardwatch-source --import tsx tests/bench/api.ts [options]`.
+ * `npm run bench -- api [options]`, or directly: `node --conditions=hazardwatch-source --import tsx tests/bench/api.ts [options]`.
  *
  * Two telemetry reads of issue 7, each on an own database of the local PostgreSQL
  * (TEST_DATABASE_URL, default 127.0.0.1:5432) and, when TEST_TIMESCALE_URL is set, of that
  * TimescaleDB server too:
  *   - latest value of every point of an enterprise with `--points` points (10,000);
  *   - a 24-hour chart of one point at 1-minute buckets, over `--days` days (30) of 1 Hz data.
- * Each is timed through the real HTTP API (buildApp, listening on 127.0.0.1 port 0, an admin
- * key from ensureAdminKey, keep-alive fetch, body read completely) and as the bare query
- * function the route calls (latestValuesOf / readingSeries), so the HTTP overhead is
+ * Each is timed through the real HTTP API, served by a process of its own (api-server-main.ts:
+ * buildApp listening on 127.0.0.1, port 0), from this process (an admin key from ensureAdminKey,
+ * keep-alive fetch, body read completely as bytes), and, in this process without HTTP
+ * ("in-process" in the output), as the bare query function the route calls (latestValuesOf / readingSeries), so the HTTP overhead is
  * visible; also the whole body built by PostgreSQL (latestOfPointsJson), the alternative. The
  * latest read is also timed with values from Redis (the API given `latestValues`, an own prefix,
  * filled by the API's own write-back during warm-up), in both views (`view=values`: pointId, ts,
  * value, quality only), with its parts (registry fingerprint, the Redis read), and against its
- * floor: the same bodies prebuilt and served by the same Fastify without authentication or query. Where the time goes is measured by the other cases: the route's previous query
+ * floor: the same bodies prebuilt and served by the API process's Fastify without authentication
+ * or query. Where the time goes is measured by the other cases: the route's previous query
  * (latestOfPoints: one probe per point into readings, rows parsed into objects), the bare
  * probes (latestReadings), the previous response serialisation (the zod serializer the route
  * used, over latestOfPoints' 10,000 objects), an authenticated request that reads one row
  * (GET /enterprises/{id}: authentication, scope, framework). Requests are sequential (one at a
  * time), after `--warmup` unmeasured ones.
+ *
+ * Per HTTP case the API process reports its side of the measured requests (api-server-main.ts):
+ * its GC pauses, CPU, event-loop delay, each request's server-side time, and its PostgreSQL and
+ * Redis call times; with this process's own GC pauses, the slowest requests are set against the
+ * rest (api-tail.ts), so a tail shows whether the API process stood (GC), waited (PostgreSQL,
+ * Redis) or the client did.
  *
  * Data: the generated load site (points / 8 devices × 8 channels); one row per point at
  * "now" (the latest values), plus `--days` × 86,400 rows at 1 s for the chart point. All rows go
@@ -28,9 +35,10 @@
  * PostgreSQL the rollup refresher catches up first (timed: its 30-day backfill).
  * Load times are reported.
  */
+import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildApp, ensureAdminKey, LatestBodies, LatestResponseSchema } from '@hazardwatch/api';
+import { ensureAdminKey, LatestBodies, LatestResponseSchema } from '@hazardwatch/api';
 import type { JobReading } from '@hazardwatch/contracts';
 import {
   applySiteFile,
@@ -44,11 +52,16 @@ import {
   readingSeries,
   refreshRollups,
 } from '@hazardwatch/db';
-import { createLogger } from '@hazardwatch/observability';
 import { createRedis, markLatestWriter, readLatest } from '@hazardwatch/queue';
 import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
 import { adminDatabaseUrl, createTestDatabase, dropRedisPrefix, testRedisPrefix, testRedisUrl } from '@hazardwatch/testkit';
 import { serializerCompiler } from 'fastify-type-provider-zod';
+import { spawnApiServer } from './api-server.js';
+import type { ServerWindow } from './api-server-protocol.js';
+import { analyseTail, type TailAnalysis } from './api-tail.js';
+import { awaitCpuProfile, cpuProfilePath, type ProfileSummary } from './lib/cpu-profile.js';
+import { epochMs, GcRecorder, type GcSummary, summariseGc } from './lib/gc-pauses.js';
+import { schedDeltaMs, stealTicks, threadSchedNs } from './lib/run-queue.js';
 import { CpuWindow, fmt, hostInfo, int, type LatencyStats, latencyStats, load1, table, writeResults } from './suites-support/common.js';
 
 export interface ApiSuiteOptions {
@@ -60,6 +73,14 @@ export interface ApiSuiteOptions {
   backends: Array<'plain' | 'timescale'>;
   /** Keep the databases (their names are printed) instead of dropping them. */
   keep: boolean;
+  /** Only the HTTP cases (the in-process function cases left out). */
+  httpOnly: boolean;
+  /** Extra node flags of the API process, e.g. `--trace-gc`. */
+  apiNodeFlags: string[];
+  /** File for the API process's stdout and stderr (`{backend}` is replaced); else only kept for errors. */
+  apiLog: string | undefined;
+  /** V8 CPU profile of the API process over the Redis full-view case, into this directory. */
+  cpuProfileDir: string | undefined;
   out: string | undefined;
   label: string | undefined;
 }
@@ -71,6 +92,10 @@ export const API_DEFAULTS: ApiSuiteOptions = {
   warmup: 10,
   backends: process.env.TEST_TIMESCALE_URL ? ['plain', 'timescale'] : ['plain'],
   keep: false,
+  httpOnly: false,
+  apiNodeFlags: [],
+  apiLog: undefined,
+  cpuProfileDir: undefined,
   out: undefined,
   label: undefined,
 };
@@ -82,20 +107,50 @@ export const API_USAGE = `usage: node --conditions=hazardwatch-source --import t
   --warmup N        unmeasured requests before (default ${API_DEFAULTS.warmup})
   --backend plain|timescale|both   (default: both when TEST_TIMESCALE_URL is set, else plain)
   --keep            keep the databases
+  --http-only       only the HTTP cases (leave out the functions timed in the bench process)
+  --api-node-flags="FLAGS"  node flags of the API process, space-separated, e.g. --api-node-flags=--trace-gc (with "=": they start with a dash)
+  --api-log FILE    the API process's stdout and stderr ({backend} replaced), e.g. its --trace-gc lines
+  --cpu-prof DIR    V8 CPU profile of the API process over the Redis full-view case into DIR, summarised in the results
   --out FILE  --label TEXT
 `;
 
+/** The API process over one HTTP case (api-server-main.ts). */
+export interface ApiWindow {
+  /** Server-side time per request: parsed → last byte written, and parsed → body handed to `res.end`. */
+  latency: LatencyStats;
+  handler: LatencyStats;
+  gc: GcSummary;
+  cpu: { userMs: number; systemMs: number; cores: number };
+  mainThread: ServerWindow['mainThread'];
+  eventLoopDelay: ServerWindow['eventLoopDelay'];
+  heapUsedMiB: ServerWindow['heapUsedMiB'];
+  /** Its PostgreSQL queries and Redis calls (pipelines and single commands) over the case. */
+  pg: { n: number; p50Ms: number; p99Ms: number; maxMs: number };
+  redis: { n: number; p50Ms: number; p99Ms: number; maxMs: number };
+}
+
 export interface CaseResult {
   name: string;
-  path: 'http' | 'query';
+  /** `http`: requests from this process to the API process; `in-process`: a function called in this process, no HTTP. */
+  path: 'http' | 'in-process';
   target: string;
+  /** As this process timed it (HTTP: request sent → body read). */
   latency: LatencyStats;
   /** Items in one answer (points or buckets). */
   items: number;
-  /** HTTP only: response body bytes. */
+  /** Response body bytes (HTTP; or the answer built). */
   bytes?: number;
-  /** CPU over the case: this process (HTTP server + client, or the query client) and the whole machine (everything, other sessions included). */
-  cpu: { benchCores: number | null; machineBusyCores: number };
+  /** CPU over the case: this process (the HTTP client, or the functions), the API process, and the whole machine (other sessions included). */
+  cpu: { benchCores: number | null; apiCores: number | null; machineBusyCores: number; stealCores: number };
+  /** This process's main thread over the case: on a CPU, and runnable but waiting for one. */
+  benchMainThread: { onCpuMs: number; runWaitMs: number };
+  /** GC pauses of this process over the case. */
+  benchGc: GcSummary;
+  /** HTTP only. */
+  api?: ApiWindow;
+  /** HTTP only: the slowest requests against the rest; null when the API process's requests could not be matched. */
+  tail?: TailAnalysis | null;
+  apiProfile?: ProfileSummary;
 }
 
 export interface BackendResult {
@@ -129,7 +184,6 @@ export interface ApiSuiteResult {
   file?: string;
 }
 
-const silent = createLogger({ level: 'silent' });
 /** Rows per commit while loading: ingest's default INGEST_BATCH_MAX_ROWS. */
 const LOAD_BATCH_ROWS = 5_000;
 
@@ -139,19 +193,22 @@ async function timeIt<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }>
   return { ms: Math.round(performance.now() - t), value };
 }
 
-async function measure(
-  o: ApiSuiteOptions,
-  run: () => Promise<{ items: number; bytes?: number }>,
-): Promise<{ latency: LatencyStats; items: number; bytes?: number }> {
-  let last = { items: 0 } as { items: number; bytes?: number };
-  for (let i = 0; i < o.warmup; i++) last = await run();
-  const samples: number[] = [];
-  for (let i = 0; i < o.requests; i++) {
-    const t = performance.now();
-    last = await run();
-    samples.push(performance.now() - t);
-  }
-  return { latency: latencyStats(samples), ...last };
+function apiWindowOf(w: ServerWindow): ApiWindow {
+  const calls = (xs: ServerWindow['pg']) => {
+    const l = latencyStats(xs.map((x) => x.ms));
+    return { n: l.n, p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs };
+  };
+  return {
+    latency: latencyStats(w.requests.map((r) => r.ms)),
+    handler: latencyStats(w.requests.map((r) => r.handlerMs)),
+    gc: summariseGc(w.gc),
+    cpu: { ...w.cpu, cores: Math.round(((w.cpu.userMs + w.cpu.systemMs) / Math.max(1, w.wallMs)) * 100) / 100 },
+    mainThread: w.mainThread,
+    eventLoopDelay: w.eventLoopDelay,
+    heapUsedMiB: w.heapUsedMiB,
+    pg: calls(w.pg),
+    redis: calls(w.redis),
+  };
 }
 
 async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): Promise<BackendResult> {
@@ -218,24 +275,9 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
     const pointIds = Object.values(registry.value.pointIds);
     const from = now - 86_400_000;
     const to = now;
-    const app = await buildApp({
-      pool,
-      log: silent,
-      // Sequential benchmark requests from one key: lift the per-key limit on expensive queries (120/min by default).
-      config: { port: 0, expensiveQueryLimit: { max: 1_000_000, windowMs: 60_000 } },
-    });
-    // The floor of the latest-values answer: the same bytes, prebuilt, served by the same Fastify
-    // with no authentication, query or splicing (filled in below from one real answer).
-    const floorBodies = { full: '', values: '' };
-    app.get('/bench-floor/:view', async (req, reply) =>
-      reply.type('application/json; charset=utf-8').send((req.params as { view: string }).view === 'values' ? floorBodies.values : floorBodies.full),
-    );
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/api/v1`;
-    // The same API with ingest's Redis copy of the latest values (own prefix). Filled by the API's
-    // own write-back on the first (warm-up) request, as after a Redis restart; ingest keeps it
-    // current in production (docs/architecture.md).
+    // Ingest's Redis copy of the latest values (own prefix), for the API process's second
+    // instance. Filled by the API's own write-back on the first (warm-up) request, as after a
+    // Redis restart; ingest keeps it current in production (docs/architecture.md).
     const redisPrefix = testRedisPrefix();
     const redis = createRedis(testRedisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     await new Promise<void>((resolve, reject) => {
@@ -244,113 +286,171 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
     });
     // Stands in for ingest's writer, whose mark the API requires before it uses the copy.
     await markLatestWriter(redis, redisPrefix, 3_600_000);
-    const redisApp = await buildApp({
-      pool,
-      log: silent,
-      config: { port: 0, expensiveQueryLimit: { max: 1_000_000, windowMs: 60_000 } },
-      latestValues: { redis, prefix: redisPrefix },
-    });
-    await redisApp.listen({ host: '127.0.0.1', port: 0 });
-    const redisAddr = redisApp.server.address();
-    const redisBase = `http://127.0.0.1:${typeof redisAddr === 'object' && redisAddr ? redisAddr.port : 0}/api/v1`;
     const key = await ensureAdminKey(pool);
     if (!key) throw new Error('no admin key');
-    // The body is read completely every time but parsed (to count its items) only once per
-    // path: the client shares this process, and parsing 1.6 MB is the client's cost, not the API's.
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const profileFile = o.cpuProfileDir ? cpuProfilePath(o.cpuProfileDir, `api-${backend}-${stamp}.cpuprofile`) : undefined;
+    const server = await spawnApiServer({
+      databaseUrl: db.url,
+      redisUrl: testRedisUrl(),
+      redisPrefix,
+      nodeFlags: o.apiNodeFlags,
+      ...(profileFile ? { cpuProfile: profileFile } : {}),
+      ...(o.apiLog ? { logFile: o.apiLog.replace('{backend}', backend) } : {}),
+    });
+    const benchGc = new GcRecorder();
+    // The body is read completely every time, as bytes (no decoding), and parsed (to count its
+    // items) only once per path: parsing 1.6 MB is the client's cost, not the API's.
     const counted = new Map<string, number>();
-    const get = async (path: string, count: (body: { items: unknown[] }) => number, at = base) => {
+    const get = async (path: string, count: (body: { items: unknown[] }) => number, at = server.plainBase) => {
       const res = await fetch(`${at}${path}`, { headers: { authorization: `Bearer ${key.key}` } });
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${text.slice(0, 300)}`);
+      const body = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${body.toString('utf8', 0, 300)}`);
       let items = counted.get(path);
       if (items === undefined) {
-        items = count(JSON.parse(text));
+        items = count(JSON.parse(body.toString('utf8')));
         counted.set(path, items);
       }
-      return { items, bytes: Buffer.byteLength(text) };
+      return { items, bytes: body.length };
     };
     const loadavgBefore = load1();
     const cases: CaseResult[] = [];
-    const add = async (name: string, path: 'http' | 'query', target: string, run: () => Promise<{ items: number; bytes?: number }>) => {
-      const w = new CpuWindow({ bench: process.pid });
-      const m = await measure(o, run);
+    let windowId = 0;
+    const add = async (
+      name: string,
+      path: 'http' | 'in-process',
+      target: string,
+      run: () => Promise<{ items: number; bytes?: number }>,
+      opts: { profile?: boolean } = {},
+    ) => {
+      let last = { items: 0 } as { items: number; bytes?: number };
+      for (let i = 0; i < o.warmup; i++) last = await run();
+      const id = ++windowId;
+      const profiled = path === 'http' && opts.profile === true && profileFile !== undefined;
+      if (profiled) server.toggleProfile();
+      if (path === 'http') await server.startWindow(id, name);
+      benchGc.start();
+      const w = new CpuWindow({ bench: process.pid, api: server.pid });
+      const steal0 = stealTicks();
+      const sched0 = threadSchedNs();
+      const requests: Array<{ atMs: number; ms: number; runWaitMs: number }> = [];
+      for (let i = 0; i < o.requests; i++) {
+        const atMs = epochMs();
+        const s = threadSchedNs();
+        last = await run();
+        const ms = epochMs() - atMs;
+        requests.push({ atMs, ms, runWaitMs: schedDeltaMs(s, threadSchedNs()).waitMs });
+      }
       const c = w.end();
-      cases.push({ name, path, target, ...m, cpu: { benchCores: c.cores.bench ?? null, machineBusyCores: c.machineBusyCores } });
+      const steal1 = stealTicks();
+      const main = schedDeltaMs(sched0, threadSchedNs());
+      const benchPauses = await benchGc.stop();
+      const win = path === 'http' ? await server.endWindow(id) : undefined;
+      let profile: ProfileSummary | undefined;
+      if (profiled) {
+        server.toggleProfile();
+        profile = await awaitCpuProfile(profileFile, 'API CPU profile written', 60_000);
+      }
+      cases.push({
+        name,
+        path,
+        target,
+        latency: latencyStats(requests.map((x) => x.ms)),
+        ...last,
+        cpu: {
+          benchCores: c.cores.bench ?? null,
+          apiCores: c.cores.api ?? null,
+          machineBusyCores: c.machineBusyCores,
+          stealCores: Math.round(((steal1.steal - steal0.steal) / Math.max(1, steal1.total - steal0.total)) * cpus().length * 100) / 100,
+        },
+        benchMainThread: { onCpuMs: Math.round(main.onCpuMs * 100) / 100, runWaitMs: Math.round(main.waitMs * 100) / 100 },
+        benchGc: summariseGc(benchPauses),
+        ...(win ? { api: apiWindowOf(win), tail: analyseTail(requests, win, benchPauses) } : {}),
+        ...(profile ? { apiProfile: profile } : {}),
+      });
     };
     try {
       const latestTarget = '≤ 20 ms';
       const chartTarget = '≤ 50 ms';
-      await add(`latest of ${o.points} points`, 'http', latestTarget, () =>
-        get(`/telemetry/latest?enterpriseId=${LOAD_SITE_IDS.enterpriseId}`, (b) => b.items.length),
-      );
+      const latestPath = `/telemetry/latest?enterpriseId=${LOAD_SITE_IDS.enterpriseId}`;
+      await add(`latest of ${o.points} points`, 'http', latestTarget, () => get(latestPath, (b) => b.items.length));
       const of = { enterpriseId: LOAD_SITE_IDS.enterpriseId };
+      // The floor of the latest-values answer: the same bytes, prebuilt, served by the API
+      // process's Fastify with no authentication, query or splicing (from one real answer).
       {
-        const res = await fetch(`${base}/telemetry/latest?enterpriseId=${LOAD_SITE_IDS.enterpriseId}`, { headers: { authorization: `Bearer ${key.key}` } });
-        floorBodies.full = await res.text();
-        const items = (JSON.parse(floorBodies.full) as { items: Array<{ pointId: number; ts: number | null; value: number | null; quality: string | null }> })
-          .items;
-        floorBodies.values = JSON.stringify({ items: items.map(({ pointId, ts, value, quality }) => ({ pointId, ts, value, quality })) });
+        const res = await fetch(`${server.plainBase}${latestPath}`, { headers: { authorization: `Bearer ${key.key}` } });
+        const full = await res.text();
+        const items = (JSON.parse(full) as { items: Array<{ pointId: number; ts: number | null; value: number | null; quality: string | null }> }).items;
+        await server.setFloor(full, JSON.stringify({ items: items.map(({ pointId, ts, value, quality }) => ({ pointId, ts, value, quality })) }));
       }
       const floorGet = async (view: 'full' | 'values') => {
-        const res = await fetch(`${base.replace(/\/api\/v1$/, '')}/bench-floor/${view}`);
-        const text = await res.text();
+        const res = await fetch(`${server.floorBase}/${view}`);
+        const body = await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`floor ${view}: ${res.status}`);
-        return { items: o.points, bytes: Buffer.byteLength(text) };
+        return { items: o.points, bytes: body.byteLength };
       };
-      const latestPath = `/telemetry/latest?enterpriseId=${LOAD_SITE_IDS.enterpriseId}`;
-      await add(`latest of ${o.points} points, values from Redis`, 'http', latestTarget, () => get(latestPath, (b) => b.items.length, redisBase));
+      await add(`latest of ${o.points} points, values from Redis`, 'http', latestTarget, () => get(latestPath, (b) => b.items.length, server.redisBase), {
+        profile: true,
+      });
       await add(`latest of ${o.points} points, values from Redis, view=values`, 'http', latestTarget, () =>
-        get(`${latestPath}&view=values`, (b) => b.items.length, redisBase),
+        get(`${latestPath}&view=values`, (b) => b.items.length, server.redisBase),
       );
       await add(`latest of ${o.points} points, PostgreSQL only, view=values`, 'http', latestTarget, () =>
         get(`${latestPath}&view=values`, (b) => b.items.length),
       );
-      await add(`– registry fingerprint (latestFingerprintOf)`, 'query', '-', async () => ({
-        items: Number((await latestFingerprintOf(pool, { kind: 'all' }, of)).split(':')[0]),
-      }));
-      await add(`– read of ${o.points} points from Redis (readLatest)`, 'query', '-', async () => ({
-        items: (await readLatest(redis, redisPrefix, pointIds)).filter((v) => v !== undefined).length,
-      }));
-      // The route's work without HTTP: the same LatestBodies the Redis-backed API uses, called directly.
-      const bodies = new LatestBodies(pool, { source: { redis, prefix: redisPrefix } });
-      await add(`– the answer built from Redis values (LatestBodies.body, no HTTP)`, 'query', '-', async () => ({
-        items: o.points,
-        bytes: Buffer.byteLength(await bodies.body({ kind: 'all' }, of)),
-      }));
+      if (!o.httpOnly) {
+        await add(`– registry fingerprint (latestFingerprintOf)`, 'in-process', '-', async () => ({
+          items: Number((await latestFingerprintOf(pool, { kind: 'all' }, of)).split(':')[0]),
+        }));
+        await add(`– read of ${o.points} points from Redis (readLatest)`, 'in-process', '-', async () => ({
+          items: (await readLatest(redis, redisPrefix, pointIds)).filter((v) => v !== undefined).length,
+        }));
+        // The route's work without HTTP: the same LatestBodies the Redis-backed API uses, called directly.
+        const bodies = new LatestBodies(pool, { source: { redis, prefix: redisPrefix } });
+        await add(`– the answer built from Redis values (LatestBodies.body, no HTTP)`, 'in-process', '-', async () => ({
+          items: o.points,
+          bytes: Buffer.byteLength(await bodies.body({ kind: 'all' }, of)),
+        }));
+      }
       await add(`floor: the full body prebuilt, served without auth or query`, 'http', latestTarget, () => floorGet('full'));
       await add(`floor: values-only body prebuilt, served without auth or query`, 'http', latestTarget, () => floorGet('values'));
-      await add(`latest of ${o.points} points: values and fingerprint (latestValuesOf)`, 'query', latestTarget, async () => ({
-        items: (await latestValuesOf(pool, { kind: 'all' }, of)).values.split(';').length,
-      }));
-      await add(`alternative: whole body built by PostgreSQL (latestOfPointsJson)`, 'query', '-', async () => ({
-        items: JSON.parse(await latestOfPointsJson(pool, { kind: 'all' }, of)).length,
-      }));
-      await add(`before: latest of ${o.points} points (latestOfPoints)`, 'query', '-', async () => ({
-        items: (await latestOfPoints(pool, { kind: 'all' }, of)).length,
-      }));
-      await add(`before: latest of ${o.points} points (latestReadings)`, 'query', '-', async () => ({ items: (await latestReadings(pool, pointIds)).length }));
-      // The serialisation the route did before: the zod response serializer over latestOfPoints' objects.
-      const objects = { items: await latestOfPoints(pool, { kind: 'all' }, of) };
-      const serialize = serializerCompiler({ schema: LatestResponseSchema, method: 'GET', url: '/telemetry/latest' }) as (data: unknown) => string;
-      await add(`before: zod response serializer, ${o.points} items`, 'query', '-', async () => ({
-        items: objects.items.length,
-        bytes: Buffer.byteLength(serialize(objects)),
-      }));
+      if (!o.httpOnly) {
+        await add(`latest of ${o.points} points: values and fingerprint (latestValuesOf)`, 'in-process', latestTarget, async () => ({
+          items: (await latestValuesOf(pool, { kind: 'all' }, of)).values.split(';').length,
+        }));
+        await add(`alternative: whole body built by PostgreSQL (latestOfPointsJson)`, 'in-process', '-', async () => ({
+          items: JSON.parse(await latestOfPointsJson(pool, { kind: 'all' }, of)).length,
+        }));
+        await add(`before: latest of ${o.points} points (latestOfPoints)`, 'in-process', '-', async () => ({
+          items: (await latestOfPoints(pool, { kind: 'all' }, of)).length,
+        }));
+        await add(`before: latest of ${o.points} points (latestReadings)`, 'in-process', '-', async () => ({
+          items: (await latestReadings(pool, pointIds)).length,
+        }));
+        // The serialisation the route did before: the zod response serializer over latestOfPoints' objects.
+        const objects = { items: await latestOfPoints(pool, { kind: 'all' }, of) };
+        const serialize = serializerCompiler({ schema: LatestResponseSchema, method: 'GET', url: '/telemetry/latest' }) as (data: unknown) => string;
+        await add(`before: zod response serializer, ${o.points} items`, 'in-process', '-', async () => ({
+          items: objects.items.length,
+          bytes: Buffer.byteLength(serialize(objects)),
+        }));
+      }
       await add('authenticated read of one row (GET /enterprises/{id})', 'http', '-', async () => {
-        const res = await fetch(`${base}/enterprises/${LOAD_SITE_IDS.enterpriseId}`, { headers: { authorization: `Bearer ${key.key}` } });
-        const text = await res.text();
-        if (res.status !== 200) throw new Error(`GET /enterprises: ${res.status} ${text.slice(0, 300)}`);
-        return { items: 1, bytes: Buffer.byteLength(text) };
+        const res = await fetch(`${server.plainBase}/enterprises/${LOAD_SITE_IDS.enterpriseId}`, { headers: { authorization: `Bearer ${key.key}` } });
+        const body = Buffer.from(await res.arrayBuffer());
+        if (res.status !== 200) throw new Error(`GET /enterprises: ${res.status} ${body.toString('utf8', 0, 300)}`);
+        return { items: 1, bytes: body.length };
       });
       await add('24 h chart, 1 min buckets', 'http', chartTarget, () =>
         get(`/telemetry/series?points=${chartPoint}&from=${from}&to=${to}&bucket=1m`, (b) => b.items.length),
       );
-      await add('24 h chart, 1 min buckets (readingSeries)', 'query', chartTarget, async () => ({
-        items: (await readingSeries(pool, { pointIds: [chartPoint], fromMs: from, toMs: to, bucket: '1m', limit: 100_001 })).length,
-      }));
+      if (!o.httpOnly)
+        await add('24 h chart, 1 min buckets (readingSeries)', 'in-process', chartTarget, async () => ({
+          items: (await readingSeries(pool, { pointIds: [chartPoint], fromMs: from, toMs: to, bucket: '1m', limit: 100_001 })).length,
+        }));
     } finally {
-      await app.close();
-      await redisApp.close();
+      benchGc.close();
+      await server.stop();
       redis.disconnect();
       await dropRedisPrefix(redisPrefix);
     }
@@ -379,9 +479,31 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
   }
 }
 
+const gcText = (g: GcSummary | undefined) => (g ? `${g.count} / ${fmt(g.totalMs)} / ${fmt(g.maxMs)}` : '-');
+
+/** The tail of one HTTP case in a few lines: the slowest 10 % against the rest, then the slowest requests. */
+function tailLines(c: CaseResult): string[] {
+  const t = c.tail;
+  if (!t) return [`  ${c.name}: ${t === null ? "the API process's requests did not match the client's" : 'no tail'}`];
+  const g = (x: TailAnalysis['slow']) =>
+    `client ${fmt(x.clientMs)}, server ${fmt(x.serverMs)} (handler ${fmt(x.handlerMs)}), outside server ${fmt(x.outsideServerMs)}; API GC ${fmt(x.apiGcMs)} ms in ${fmt(100 * x.withApiGc, 0)} %; bench GC ${fmt(x.benchGcMs)} ms in ${fmt(100 * x.withBenchGc, 0)} %; waiting for a core: API ${fmt(x.apiRunWaitMs)}, bench ${fmt(x.benchRunWaitMs)}; longest pg ${fmt(x.pgMaxMs)}, redis ${fmt(x.redisMaxMs)}`;
+  return [
+    `  ${c.name}`,
+    `    slowest 10 % (≥ ${fmt(t.slowFromMs)} ms, n ${t.slow.n}), means: ${g(t.slow)}`,
+    `    the rest (n ${t.rest.n}), means:          ${g(t.rest)}`,
+    ...t.slowest.map(
+      (x) =>
+        `    ${fmt(x.clientMs).padStart(6)} ms: server ${fmt(x.serverMs)} (handler ${fmt(x.handlerMs)}), API GC ${fmt(x.apiGcMs)}${x.apiGcKinds ? ` [${x.apiGcKinds}]` : ''}, bench GC ${fmt(x.benchGcMs)}, waiting for a core: API ${fmt(x.apiRunWaitMs)}, bench ${fmt(x.benchRunWaitMs)}; pg ${fmt(x.pgMaxMs)}, redis ${fmt(x.redisMaxMs)}`,
+    ),
+  ];
+}
+
 export function formatApiResult(r: ApiSuiteResult): string {
   const parts = [`api bench — ${r.host.cpus} × ${r.host.cpuModel}, node ${r.host.node}${r.label ? ` — ${r.label}` : ''}`];
+  const lat = (c: CaseResult) => [fmt(c.latency.p50Ms), fmt(c.latency.p90Ms), fmt(c.latency.p99Ms), fmt(c.latency.maxMs)];
   for (const b of r.backends) {
+    const http = b.cases.filter((c) => c.path === 'http');
+    const local = b.cases.filter((c) => c.path === 'in-process');
     parts.push(
       `\n${b.backend} (PostgreSQL ${b.serverVersion}${b.timescaleVersion ? `, TimescaleDB ${b.timescaleVersion}` : ''} at ${b.server}); load average ${b.loadavgBefore} → ${b.loadavgAfter}`,
       `load: registry ${int(b.load.registryMs)} ms; latest rows ${int(b.load.latestRowsMs)} ms; ${int(b.load.seriesRows)} series rows ${int(b.load.seriesMs)} ms; VACUUM ANALYZE ${int(b.load.vacuumAnalyzeMs)} ms${
@@ -389,24 +511,74 @@ export function formatApiResult(r: ApiSuiteResult): string {
           ? ''
           : `; ${b.backend === 'plain' ? 'rollup refresher backfill' : 'refresh continuous aggregates'} ${int(b.load.refreshAggregateMs)} ms`
       }; readings ${b.load.tableSize}`,
+      `\nHTTP: the API in its own process, the client in this one (latency as the client saw it; "server": request parsed → last byte written, in the API process; GC: count / total / max ms; run-queue wait: main threads runnable without a core)`,
       table(
-        ['case', 'path', 'n', 'items', 'KiB', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'target', 'bench cores', 'machine busy'],
-        b.cases.map((c) => [
+        [
+          'case',
+          'n',
+          'items',
+          'KiB',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'max ms',
+          'target',
+          'server p50/p99',
+          'API GC',
+          'bench GC',
+          'API cores',
+          'bench cores',
+          'run-queue wait API/bench ms',
+          'machine busy',
+          'steal',
+        ],
+        http.map((c) => [
           c.name,
-          c.path,
           String(c.latency.n),
           String(c.items),
           c.bytes === undefined ? '-' : fmt(c.bytes / 1024, 0),
-          fmt(c.latency.p50Ms),
-          fmt(c.latency.p90Ms),
-          fmt(c.latency.p99Ms),
-          fmt(c.latency.maxMs),
+          ...lat(c),
           c.target,
+          c.api ? `${fmt(c.api.latency.p50Ms)}/${fmt(c.api.latency.p99Ms)}` : '-',
+          gcText(c.api?.gc),
+          gcText(c.benchGc),
+          fmt(c.cpu.apiCores, 2),
           fmt(c.cpu.benchCores, 2),
+          `${fmt(c.api?.mainThread.runWaitMs, 0)}/${fmt(c.benchMainThread.runWaitMs, 0)}`,
           `${fmt(c.cpu.machineBusyCores, 2)}/${r.host.cpus}`,
+          fmt(c.cpu.stealCores, 2),
         ]),
       ),
     );
+    if (local.length > 0)
+      parts.push(
+        `\nin-process: functions called in this (the bench) process, no HTTP, no API process`,
+        table(
+          ['case', 'n', 'items', 'KiB', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'target', 'bench GC', 'bench cores', 'run-queue wait ms', 'machine busy'],
+          local.map((c) => [
+            c.name,
+            String(c.latency.n),
+            String(c.items),
+            c.bytes === undefined ? '-' : fmt(c.bytes / 1024, 0),
+            ...lat(c),
+            c.target,
+            gcText(c.benchGc),
+            fmt(c.cpu.benchCores, 2),
+            fmt(c.benchMainThread.runWaitMs, 0),
+            `${fmt(c.cpu.machineBusyCores, 2)}/${r.host.cpus}`,
+          ]),
+        ),
+      );
+    const latest = http.filter((c) => c.name.startsWith('latest of'));
+    if (latest.length > 0) parts.push('\ntails of the latest-values cases (ms):', ...latest.flatMap(tailLines));
+    for (const c of http)
+      if (c.apiProfile)
+        parts.push(
+          `\nCPU profile of the API process over "${c.name}" (${c.apiProfile.file}): busy ${int(c.apiProfile.busyMs)} of ${int(c.apiProfile.wallMs)} ms`,
+          ...c.apiProfile.byArea.slice(0, 12).map((a) => `  ${a.name}: ${int(a.ms)} ms (${fmt(a.pctOfBusy)} %)`),
+          '  top functions:',
+          ...c.apiProfile.topFunctions.slice(0, 15).map((a) => `  ${a.name}: ${int(a.ms)} ms (${fmt(a.pctOfBusy)} %)`),
+        );
   }
   if (r.file) parts.push(`\nresults: ${r.file}`);
   return `${parts.join('\n')}\n`;
@@ -432,6 +604,10 @@ export function parseApiArgs(argv: string[]): Partial<ApiSuiteOptions> | 'help' 
       warmup: { type: 'string' },
       backend: { type: 'string' },
       keep: { type: 'boolean' },
+      'http-only': { type: 'boolean' },
+      'api-node-flags': { type: 'string' },
+      'api-log': { type: 'string' },
+      'cpu-prof': { type: 'string' },
       out: { type: 'string' },
       label: { type: 'string' },
       help: { type: 'boolean' },
@@ -460,6 +636,10 @@ export function parseApiArgs(argv: string[]): Partial<ApiSuiteOptions> | 'help' 
     else throw new Error('--backend: plain, timescale or both');
   }
   if (v.keep) o.keep = true;
+  if (v['http-only']) o.httpOnly = true;
+  if (v['api-node-flags'] !== undefined) o.apiNodeFlags = v['api-node-flags'].split(/\s+/).filter((f) => f !== '');
+  if (v['api-log'] !== undefined) o.apiLog = v['api-log'];
+  if (v['cpu-prof'] !== undefined) o.cpuProfileDir = v['cpu-prof'];
   if (v.out !== undefined) o.out = v.out;
   if (v.label !== undefined) o.label = v.label;
   return o;
@@ -467,7 +647,8 @@ export function parseApiArgs(argv: string[]): Partial<ApiSuiteOptions> | 'help' 
 
 /** Entry for tests/bench/run.ts (argv after the suite name): resolves with the exit code. */
 export async function apiSuiteMain(argv: string[]): Promise<number> {
-  const o = parseApiArgs(argv);
+  // `npm run bench -- api -- --days 1` hands the second `--` on.
+  const o = parseApiArgs(argv[0] === '--' ? argv.slice(1) : argv);
   if (o === 'help') {
     process.stdout.write(API_USAGE);
     return 0;
