@@ -15,6 +15,7 @@ export * from './repos/risk.repo.js';
 export * from './repos/rollup.repo.js';
 export * from './repos/rules.repo.js';
 export * from './repos/timeseries.repo.js';
+export * from './retention-pruner.js';
 export * from './rollup-refresher.js';
 export * from './site-file.js';
 export * from './storage-policies.js';

@@ -1,5 +1,5 @@
 import { storageMode } from './migrate.js';
-import type { Pool } from './pool.js';
+import type { Pool, PoolClient } from './pool.js';
 import { pruneRollups } from './repos/rollup.repo.js';
 
 export interface RetentionSettings {
@@ -12,7 +12,8 @@ export interface RetentionSettings {
 /**
  * Make the database's retention match the configuration. On TimescaleDB the
  * retention policies are replaced (so a changed setting takes effect); on plain
- * PostgreSQL nothing is scheduled here and `pruneExpired` does the work.
+ * PostgreSQL nothing is scheduled here: the retention pruner (retention-pruner.ts, run by
+ * ingest and the embedded start) calls `deleteExpiredRows` every `RETENTION_PRUNE_INTERVAL_MS`.
  */
 export async function applyStoragePolicies(pool: Pool, s: RetentionSettings): Promise<void> {
   if ((await storageMode(pool)) !== 'timescale') return;
@@ -33,13 +34,22 @@ export async function applyStoragePolicies(pool: Pool, s: RetentionSettings): Pr
  */
 export async function pruneExpired(pool: Pool, s: RetentionSettings, sliceRows = 50_000): Promise<number> {
   if ((await storageMode(pool)) === 'timescale') return 0;
+  return deleteExpiredRows(pool, s, sliceRows);
+}
+
+/**
+ * The deletes of `pruneExpired` without its storage-mode check (the caller has made it), on
+ * any connection: the retention pruner runs them on the client that holds its lock, so a pool
+ * of one connection cannot wait on itself.
+ */
+export async function deleteExpiredRows(db: Pool | PoolClient, s: RetentionSettings, sliceRows = 50_000): Promise<number> {
   let total = 0;
   for (const [table, key, days] of [
     ['readings', 'point_id', s.readingsRetentionDays],
     ['positions', 'vehicle_id', s.positionsRetentionDays],
   ] as const) {
     for (;;) {
-      const r = await pool.query(
+      const r = await db.query(
         `DELETE FROM ${table} WHERE (${key}, time) IN (SELECT ${key}, time FROM ${table} WHERE time < now() - make_interval(days => $1::int) LIMIT $2)`,
         [days, sliceRows],
       );
@@ -48,5 +58,5 @@ export async function pruneExpired(pool: Pool, s: RetentionSettings, sliceRows =
     }
   }
   // The per-minute / per-hour rollups of the pruned readings go with them.
-  return total + (await pruneRollups(pool, s.readingsRetentionDays, sliceRows));
+  return total + (await pruneRollups(db, s.readingsRetentionDays, sliceRows));
 }

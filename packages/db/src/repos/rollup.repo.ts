@@ -246,7 +246,7 @@ export async function rolledToMs(db: Pool | PoolClient): Promise<number | null> 
  * it keeps its aggregate of readings already pruned, as TimescaleDB's aggregates do), and pending
  * minutes older than it. In slices of `sliceRows`. Returns the rows deleted.
  */
-export async function pruneRollups(pool: Pool, readingsRetentionDays: number, sliceRows: number): Promise<number> {
+export async function pruneRollups(pool: Pool | PoolClient, readingsRetentionDays: number, sliceRows: number): Promise<number> {
   let total = 0;
   for (const [table, width] of [
     ['readings_rollup_1m', '1 minute'],
