@@ -161,6 +161,9 @@ export const EnvSchema = z
     EMBEDDED_PG_PORT: int(1, 65535).default(5433),
     READINGS_RETENTION_DAYS: int(30, 36500).default(30),
     POSITIONS_RETENTION_DAYS: int(183, 36500).default(183),
+    // How often ingest (and the embedded start) applies retention on plain PostgreSQL and to the
+    // Redis copy of latest values (packages/db retention-pruner.ts); 0: not in this process.
+    RETENTION_PRUNE_INTERVAL_MS: int(0, 86_400_000).default(3_600_000),
     TIMESCALE: z.enum(['auto', 'on', 'off']).default('auto'),
     // Plain PostgreSQL's per-minute / per-hour rollup (packages/db rollup-refresher.ts); unused on TimescaleDB.
     ROLLUP_REFRESH_INTERVAL_MS: int(0, 3_600_000).default(30_000),

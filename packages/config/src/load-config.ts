@@ -26,6 +26,10 @@ function shape(env: z.infer<typeof EnvSchema>) {
       positionsRetentionDays: env.POSITIONS_RETENTION_DAYS,
       timescale: env.TIMESCALE,
     },
+    retention: {
+      /** 0: this process does not prune (another one does; they take turns under an advisory lock anyway). */
+      intervalMs: env.RETENTION_PRUNE_INTERVAL_MS,
+    },
     rollup: {
       /** 0: this process does not refresh (another one does; they take turns under an advisory lock anyway). */
       intervalMs: env.ROLLUP_REFRESH_INTERVAL_MS,
