@@ -48,6 +48,8 @@ describe('ingest as its own process: crash and outage of ingest', () => {
     };
     let ingest = spawnService('services/ingest/src/main.ts', env);
     await waitFor(() => ingest.output().includes('ingest connected to broker'), { what: 'ingest up', timeoutMs: 20_000 });
+    // Ingest's main runs the retention pruner (plain PostgreSQL here): its first pass at start.
+    await waitFor(() => ingest.output().includes('"msg":"retention applied"'), { what: 'a retention pass', timeoutMs: 20_000 });
     const { stream, readings } = telemetryStream(topicPrefix, ent, 6000, Date.now() - 3_600_000);
     const publishing = publishAll(broker.url, stream, { connections: 4, window: 50 });
     // Kill while rows are flowing: some batches committed, some in flight.

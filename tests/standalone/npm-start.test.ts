@@ -46,6 +46,11 @@ describe('npm start (embedded stack)', () => {
     expect(listed.status).toBe(200);
     expect(JSON.stringify(await listed.json())).toContain('sd-ht-jinyu-chem');
     expect((await fetch(`${apiUrl}/readyz`)).status).toBe(200);
+    // The retention pruner runs at start (and hourly): its pass, with the Redis clear, completed.
+    await waitFor(async () => /^hazardwatch_retention_last_success_timestamp_seconds [1-9]/m.test(await (await fetch(`${apiUrl}/metrics`)).text()), {
+      what: 'a retention pass',
+      timeoutMs: 30_000,
+    });
 
     const db = new pg.Client({ connectionString: `postgres://postgres:hazardwatch@127.0.0.1:${pgPort}/hazardwatch` });
     await db.connect();

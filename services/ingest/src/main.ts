@@ -1,7 +1,7 @@
 import { loadConfigOrExit } from '@hazardwatch/config';
-import { createPool, createRollupRefresher } from '@hazardwatch/db';
+import { createPool, createRetentionPruner, createRollupRefresher } from '@hazardwatch/db';
 import { createLogger, enableDefaultMetrics, safeUrl } from '@hazardwatch/observability';
-import { createEvaluateProducer, createRedis } from '@hazardwatch/queue';
+import { clearLatestOlderThan, createEvaluateProducer, createRedis } from '@hazardwatch/queue';
 import { createIngest } from './ingest.js';
 
 /** `npm run start:ingest`: ingest alone, against an external broker, database and Redis. */
@@ -50,6 +50,16 @@ await ingest.start();
 // refresher at a time across replicas; idle on TimescaleDB).
 const rollups = createRollupRefresher({ pool, log, settings: config.rollup });
 await rollups.start();
+// Retention on plain PostgreSQL (TimescaleDB's policies drop chunks) and of the Redis copy of
+// latest values, beside ingest like the rollup: one pruner at a time across replicas.
+const retention = createRetentionPruner({
+  pool,
+  log,
+  retention: config.db,
+  intervalMs: config.retention.intervalMs,
+  ...(latestRedis ? { latestValues: { clearOlderThan: (cutoffMs: number) => clearLatestOlderThan(latestRedis, config.queue.prefix, cutoffMs) } } : {}),
+});
+await retention.start();
 log.info({ broker: safeUrl(config.mqtt.url), db: safeUrl(config.db.url) }, 'ingest running');
 
 let stopping = false;
@@ -60,6 +70,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     ingest
       .stop()
       .then(() => rollups.stop())
+      .then(() => retention.stop())
       .then(() => producer.close())
       .then(() => redis.quit())
       .then(() => latestRedis?.quit())

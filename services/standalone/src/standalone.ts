@@ -1,10 +1,19 @@
 import { createApi, ensureAdminKey } from '@hazardwatch/api';
 import type { Config } from '@hazardwatch/config';
-import { applySiteFile, applyStoragePolicies, createPool, createRollupRefresher, createSecretBox, migrate, type Pool, pruneExpired } from '@hazardwatch/db';
+import {
+  applySiteFile,
+  applyStoragePolicies,
+  createPool,
+  createRetentionPruner,
+  createRollupRefresher,
+  createSecretBox,
+  migrate,
+  type Pool,
+} from '@hazardwatch/db';
 import { createDispatch, createDispatchQueues, createLiveStream, publishEvents } from '@hazardwatch/dispatch';
 import { createIngest, type Ingest } from '@hazardwatch/ingest';
 import { type Logger, once, runAll, safeUrl } from '@hazardwatch/observability';
-import { createEvaluateProducer, createRedis, type EvaluateProducer, type Redis } from '@hazardwatch/queue';
+import { clearLatestOlderThan, createEvaluateProducer, createRedis, type EvaluateProducer, type Redis } from '@hazardwatch/queue';
 import { createRulesWorker, rulesWorkerTimings } from '@hazardwatch/rules-worker';
 import { bundledSite, runScenario } from '@hazardwatch/simulators';
 import { ensureDemoRules } from './demo-rules.js';
@@ -44,7 +53,6 @@ export function createStandalone(config: Config, log: Logger): Standalone {
   let redis: Redis | undefined;
   let producer: EvaluateProducer | undefined;
   let ingest: Ingest | undefined;
-  let pruneTimer: NodeJS.Timeout | undefined;
 
   return {
     async start() {
@@ -61,11 +69,6 @@ export function createStandalone(config: Config, log: Logger): Standalone {
       const migrated = await migrate(db, { timescale: config.db.timescale });
       await applyStoragePolicies(db, config.db);
       log.info({ mode: migrated.mode, applied: migrated.applied }, 'database ready');
-      // Plain PostgreSQL has no retention policies: prune hourly (first run now).
-      const prune = () => pruneExpired(db, config.db).catch((err) => log.warn({ err }, 'retention pruning failed'));
-      void prune();
-      pruneTimer = setInterval(prune, 3_600_000);
-      pruneTimer.unref();
 
       // Redis and the evaluation queues.
       const r = await resolveRedis({ url: config.redis.url, dataDir: config.dataDir, log });
@@ -135,6 +138,17 @@ export function createStandalone(config: Config, log: Logger): Standalone {
       const rollups = createRollupRefresher({ pool: db, log, settings: config.rollup });
       await rollups.start();
       cleanups.unshift(() => rollups.stop());
+      // Retention on plain PostgreSQL (TimescaleDB's policies drop chunks) and of the Redis copy of latest values.
+      const lvRedis = latestValues?.redis;
+      const retention = createRetentionPruner({
+        pool: db,
+        log,
+        retention: config.db,
+        intervalMs: config.retention.intervalMs,
+        ...(lvRedis ? { latestValues: { clearOlderThan: (cutoffMs: number) => clearLatestOlderThan(lvRedis, config.queue.prefix, cutoffMs) } } : {}),
+      });
+      await retention.start();
+      cleanups.unshift(() => retention.stop());
 
       // Dispatch: webhooks, escalation, offline enterprises, and the live stream the API serves.
       const dispatchSettings = config.dispatch;
@@ -189,7 +203,6 @@ export function createStandalone(config: Config, log: Logger): Standalone {
       return { broker: brokerUrl, database: safeUrl(dbUrl), redis: safeUrl(r.url), storageMode: migrated.mode, api: apiUrl, adminKey: admin?.key ?? null };
     },
     stop: once(async () => {
-      if (pruneTimer) clearInterval(pruneTimer);
       await runAll(cleanups);
       log.info('hazardwatch stopped');
       void pool;
