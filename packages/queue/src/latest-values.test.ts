@@ -53,6 +53,62 @@ describe('latest values in Redis', () => {
     expect(got.map((t) => item(0, t).ts)).toEqual([600, 900, 700]);
   });
 
+  it('compares timestamps as numbers, whatever their length or sign', async () => {
+    const prefix = own();
+    // As text, "1000" < "999" and "-10" > "-5": each pair is one slot, all in one run.
+    const stored = [999, 1_000, -5, -5, 9_999_999_999_999, 0];
+    const offered = [1_000, 999, 3, -10, 10_000_000_000_000, -1];
+    await setLatestIfNewer(
+      redis,
+      prefix,
+      stored.map((ts, i) => at(i + 1, ts)),
+    );
+    expect(
+      await setLatestIfNewer(
+        redis,
+        prefix,
+        offered.map((ts, i) => at(i + 1, ts)),
+      ),
+    ).toBe(3);
+    const got = await readLatest(redis, prefix, [1, 2, 3, 4, 5, 6]);
+    expect(got.map((t) => item(0, t).ts)).toEqual([1_000, 1_000, 3, -5, 10_000_000_000_000, 0]);
+  });
+
+  it('decides each slot of a run on its own: newer, older, markers, emptied slots and slots past the end', async () => {
+    const prefix = own();
+    await setLatestIfNewer(redis, prefix, [at(20, 500), none(21), at(22, 500), at(23, 500), none(24), at(25, 500)]);
+    await forgetLatest(redis, prefix, [22]);
+    // One run of 8 slots; 26 and 27 lie past the end of the bucket's string.
+    const run = [at(20, 600), none(21), none(22), at(23, 400), at(24, 100), none(25), at(26, 1), none(27)];
+    expect(await setLatestIfNewer(redis, prefix, run)).toBe(5);
+    const ids = [20, 21, 22, 23, 24, 25, 26, 27];
+    const got = (await readLatest(redis, prefix, ids)).map((t) => item(0, t));
+    expect(got.map((x) => x.ts)).toEqual([600, null, null, 500, 100, 500, 1, null]);
+    // The kept slots are the stored bytes, untouched: value and all.
+    expect(got[3]).toEqual(item(0, at(23, 500).text));
+    expect(got[5]).toEqual(item(0, at(25, 500).text));
+    // A run wholly newer replaces every slot.
+    expect(
+      await setLatestIfNewer(
+        redis,
+        prefix,
+        ids.map((id) => at(id, 700 + id)),
+      ),
+    ).toBe(8);
+    expect((await readLatest(redis, prefix, ids)).map((t) => item(0, t).ts)).toEqual(ids.map((id) => 700 + id));
+  });
+
+  it("reads each slot's own timestamp, never the one of the slot before it", async () => {
+    const prefix = own();
+    await setLatestIfNewer(redis, prefix, [at(30, 500), at(31, 500), at(32, 500), at(33, 100)]);
+    await forgetLatest(redis, prefix, [31]);
+    // 30 older: kept; 31 emptied: any reading fills it, an older one too; 32 newer; 33 a text
+    // without a timestamp (as the marker): replaces no reading, whatever the slot before held.
+    const run = [at(30, 400), at(31, 400), at(32, 900), { pointId: 33, ts: null, text: 'x' }];
+    expect(await setLatestIfNewer(redis, prefix, run)).toBe(2);
+    expect((await readLatest(redis, prefix, [30, 31, 32, 33])).map((t) => item(0, t).ts)).toEqual([500, 400, 900, 100]);
+  });
+
   it('keeps the first of equal timestamps, as the primary key of readings does', async () => {
     const prefix = own();
     await setLatestIfNewer(redis, prefix, [at(4, 1_000, 1)]);
