@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './lock-keys.js';
 export * from './migrate.js';
 export * from './mosquitto-password.js';
 export * from './notifications.js';

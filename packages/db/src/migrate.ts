@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DbError, DbErrorCode } from './errors.js';
+import { LOCK_KEYS } from './lock-keys.js';
 import type { Pool, PoolClient } from './pool.js';
 
 export type StorageMode = 'timescale' | 'plain';
@@ -23,8 +24,8 @@ export interface MigrateResult {
 }
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
-// Any constant: serialises concurrent migrators (several replicas starting at once).
-const MIGRATION_LOCK_KEY = 7_412_118_218;
+// Serialises concurrent migrators (several replicas starting at once).
+const MIGRATION_LOCK_KEY = LOCK_KEYS.migration;
 
 /** Migrations from `.sql` files: `NNNN_name.sql`, or `NNNN_name.plain.sql` / `NNNN_name.timescale.sql` variants. */
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {

@@ -1,10 +1,11 @@
 import { counter, gauge, histogram, type Logger } from '@hazardwatch/observability';
+import { LOCK_KEYS } from './lock-keys.js';
 import { cachedStorageMode } from './migrate.js';
 import type { Pool } from './pool.js';
 import { deleteExpiredRows, type RetentionSettings } from './storage-policies.js';
 
-/** Held (session) by the one process applying retention at a time (next to the rollup refresher's 7_412_118_220). */
-export const RETENTION_PRUNE_LOCK_KEY = 7_412_118_221;
+/** Held (session) by the one process applying retention at a time. */
+export const RETENTION_PRUNE_LOCK_KEY = LOCK_KEYS.retentionPrune;
 
 const DAY_MS = 86_400_000;
 

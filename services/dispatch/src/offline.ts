@@ -2,6 +2,7 @@ import type { AlarmEvent } from '@hazardwatch/contracts';
 import {
   enterpriseOfflineStates,
   insertDispatchEvent,
+  LOCK_KEYS,
   lastDataPerEnterprise,
   type Pool,
   saveEnterpriseOfflineState,
@@ -33,8 +34,8 @@ export interface OfflineDetectorDeps {
   now: () => number;
 }
 
-/** Any constant: one replica at a time runs the check. */
-const OFFLINE_CHECK_LOCK_KEY = 7_412_118_301;
+/** One replica at a time runs the check. */
+const OFFLINE_CHECK_LOCK_KEY = LOCK_KEYS.offlineCheck;
 
 /**
  * The offline check: the newest reading or position of every enterprise against

@@ -1,4 +1,5 @@
 import { type AlarmEvent, AlarmEventSchema } from '@hazardwatch/contracts';
+import { LOCK_KEYS } from '../lock-keys.js';
 
 /**
  * alarm_events (the alarm store's) and dispatch_events (dispatch's own offline/online
@@ -7,11 +8,10 @@ import { type AlarmEvent, AlarmEventSchema } from '@hazardwatch/contracts';
  */
 
 /**
- * Any constant: serialises event inserts into both tables so `seq` order is commit order
- * (held to COMMIT), and a live-stream reader that saw seq N never finds a smaller one
- * appear later.
+ * Serialises event inserts into both tables so `seq` order is commit order (held to COMMIT),
+ * and a live-stream reader that saw seq N never finds a smaller one appear later.
  */
-export const EVENT_ORDER_LOCK_KEY = 7_412_118_219;
+export const EVENT_ORDER_LOCK_KEY = LOCK_KEYS.eventOrder;
 
 /** The select list of an event row; `alias` qualifies the columns (`e` → `e.seq`). */
 export function alarmEventColumns(alias?: string): string {

@@ -1,3 +1,4 @@
+import { LOCK_KEYS } from '../lock-keys.js';
 import type { Pool, PoolClient } from '../pool.js';
 
 /**
@@ -7,9 +8,9 @@ import type { Pool, PoolClient } from '../pool.js';
  */
 
 /** Held shared by every ingest commit, exclusively by the refresher while it raises `invalidate_below`. */
-const INGEST_FENCE_LOCK_KEY = 7_412_118_219;
+const INGEST_FENCE_LOCK_KEY = LOCK_KEYS.ingestFence;
 /** Held (session) by the one process refreshing at a time. */
-export const ROLLUP_REFRESH_LOCK_KEY = 7_412_118_220;
+export const ROLLUP_REFRESH_LOCK_KEY = LOCK_KEYS.rollupRefresh;
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
