@@ -27,6 +27,8 @@ export interface IngestBenchOptions {
   window: number;
   partitions: number;
   poolMax: number;
+  /** LATEST_VALUES_REDIS=true for ingest (its copy of the latest values in Redis); false: ingest's own default. */
+  latestValuesRedis: boolean;
   cpuProfile: boolean;
   out: string | undefined;
   label: string | undefined;
@@ -58,6 +60,8 @@ options:
   --window N                     publisher's unacknowledged publishes at most (default 2000)
   --partitions N                 EVAL_PARTITIONS (default 16)
   --pool-max N                   DATABASE_POOL_MAX of ingest (default 10)
+  --latest-values-redis          LATEST_VALUES_REDIS=true for ingest: it writes the latest values to Redis
+                                 (without it, ingest's own default applies)
   --cpu-profile                  V8 CPU profile of ingest over the measured window
   --out FILE                     results JSON (default bench-results/ingest-<time>.json)
   --label TEXT                   a note stored with the results (e.g. the variant tried)
@@ -99,6 +103,7 @@ export function parseIngestOptions(argv: string[]): IngestBenchOptions | 'help' 
       window: { type: 'string', default: '2000' },
       partitions: { type: 'string', default: '16' },
       'pool-max': { type: 'string', default: '10' },
+      'latest-values-redis': { type: 'boolean', default: false },
       'cpu-profile': { type: 'boolean', default: false },
       out: { type: 'string' },
       label: { type: 'string' },
@@ -126,6 +131,7 @@ export function parseIngestOptions(argv: string[]): IngestBenchOptions | 'help' 
     window: list(v.window, '--window')[0] ?? 2000,
     partitions: list(v.partitions, '--partitions')[0] ?? 16,
     poolMax: list(v['pool-max'], '--pool-max')[0] ?? 10,
+    latestValuesRedis: v['latest-values-redis'],
     cpuProfile: v['cpu-profile'],
     out: v.out,
     label: v.label,

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { topicFor } from '@hazardwatch/contracts';
 import { applySiteFile } from '@hazardwatch/db';
+import { createRedis, latestWriterLive } from '@hazardwatch/queue';
 import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
 import {
   createTestDatabase,
@@ -40,6 +41,8 @@ export interface RunParams {
   batchWaitMs: number;
   partitions: number;
   poolMax: number;
+  /** LATEST_VALUES_REDIS=true for ingest; false leaves ingest's own default. */
+  latestValuesRedis: boolean;
   pubConnections: number;
   window: number;
   warmupS: number;
@@ -87,6 +90,8 @@ export interface RunResult {
     p99Bucket: string | null;
   };
   cpu: CpuUse;
+  /** At the window's end: whether an ingest writer vouched for the Redis copy (packages/queue `latestWriterLive`). */
+  latestValues: { writerLive: boolean };
   ingest: { rssPeakMb: number; rssEndMb: number | null; eventLoopUtilization: number | null };
   profile: ProfileSummary | null;
   timeline: TimelinePoint[];
@@ -207,6 +212,7 @@ export async function runOne(p: RunParams, log: (s: string) => void): Promise<Ru
       INGEST_CONNECTIONS: String(p.connections),
       INGEST_BATCH_MAX_ROWS: String(p.batchRows),
       INGEST_BATCH_MAX_WAIT_MS: String(p.batchWaitMs),
+      ...(p.latestValuesRedis ? { LATEST_VALUES_REDIS: 'true' } : {}),
       BENCH_METRICS_PORT: String(metricsPort),
       ...(p.cpuProfile ? { BENCH_CPU_PROFILE: profileFile } : {}),
     });
@@ -310,6 +316,9 @@ export async function runOne(p: RunParams, log: (s: string) => void): Promise<Ru
     const pubB = Number(pubLast.acked ?? 0);
     const countB = await countReadingsExact(db);
     if (p.cpuProfile) ing.proc.kill('SIGUSR2');
+    // Proves the copy was (or was not) written during the window: the writer keeps its mark only while its writes succeed.
+    const probeRedis = createRedis(testRedisUrl(), { maxRetriesPerRequest: 1 });
+    const writerLive = await latestWriterLive(probeRedis, prefix).finally(() => probeRedis.disconnect());
 
     // Stop publishing; the publisher waits for its outstanding acknowledgements.
     pub.kill('SIGTERM');
@@ -392,6 +401,7 @@ export async function runOne(p: RunParams, log: (s: string) => void): Promise<Ru
         p99Bucket: bucket(q99),
       },
       cpu: cpuBetween(cpuA, cpuB, cpus().length),
+      latestValues: { writerLive },
       ingest: { rssPeakMb: mb(rssPeak) ?? 0, rssEndMb: mb(rssEnd), eventLoopUtilization: elu },
       profile,
       timeline,

@@ -50,6 +50,7 @@ function summaryTable(results: BenchRun[]): string {
       'machine',
       'ingest RSS MB',
       'ELU',
+      'redis copy',
       'verdict',
     ],
     results.map((r) => {
@@ -75,6 +76,7 @@ function summaryTable(results: BenchRun[]): string {
         `${cores(r.cpu.machineCores)}/${r.cpu.cpus}`,
         `${r.ingest.rssPeakMb}`,
         r.ingest.eventLoopUtilization === null ? '-' : r.ingest.eventLoopUtilization.toFixed(2),
+        r.params.latestValuesRedis ? (r.latestValues.writerLive ? 'written' : 'NOT LIVE') : r.latestValues.writerLive ? 'written (default)' : 'off',
         `${verdict(r)}${r.disturbed ? ' (disturbed)' : ''}`,
       ];
     }),
@@ -122,6 +124,7 @@ export async function runIngestSuite(argv: string[]): Promise<number> {
           batchWaitMs: o.batchWaitMs,
           partitions: o.partitions,
           poolMax: o.poolMax,
+          latestValuesRedis: o.latestValuesRedis,
           pubConnections: o.pubConnections,
           window: o.window,
           warmupS: o.warmupS,
@@ -129,7 +132,9 @@ export async function runIngestSuite(argv: string[]): Promise<number> {
           cpuProfile: o.cpuProfile,
           profileDir,
         };
-        log(`${workload}: ${connections} ingest connections, batch ≤ ${batchRows} rows / ${o.batchWaitMs} ms`);
+        log(
+          `${workload}: ${connections} ingest connections, batch ≤ ${batchRows} rows / ${o.batchWaitMs} ms, ${o.latestValuesRedis ? 'LATEST_VALUES_REDIS=true' : 'LATEST_VALUES_REDIS as ingest defaults'}`,
+        );
         for (let attempt = 0; ; attempt++) {
           const quiet = await waitForQuiet({ maxCores: o.quietCores, spanMs: 5000, timeoutMs: o.quietWaitS * 1000 });
           if (quiet.busyCores > o.quietCores) log(`  machine still busy (${quiet.busyCores.toFixed(2)} cores) after ${o.quietWaitS} s: measuring anyway`);
