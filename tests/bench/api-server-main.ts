@@ -16,6 +16,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { buildApp } from '@hazardwatch/api';
 import { createPool, type Pool } from '@hazardwatch/db';
 import { createLogger } from '@hazardwatch/observability';
@@ -97,7 +98,17 @@ function timeRequests(server: Server): void {
     res.once('finish', () => {
       const now = epochMs();
       const { onCpuMs, waitMs } = schedDeltaMs(sched, threadSchedNs());
-      rec?.requests.push({ url: req.url ?? '', atMs, handlerMs: (Number.isNaN(endAt) ? now : endAt) - atMs, ms: now - atMs, onCpuMs, runWaitMs: waitMs });
+      if (!rec) return;
+      const externalMiB = Math.round((getHeapStatistics().external_memory / 1024 ** 2) * 10) / 10;
+      rec.requests.push({
+        url: req.url ?? '',
+        atMs,
+        handlerMs: (Number.isNaN(endAt) ? now : endAt) - atMs,
+        ms: now - atMs,
+        onCpuMs,
+        runWaitMs: waitMs,
+        externalMiB,
+      });
     });
   });
 }

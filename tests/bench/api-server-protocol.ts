@@ -22,6 +22,8 @@ export interface ServedRequest {
   /** The main thread over the same span: on a CPU, and runnable but waiting for one (NaN where the kernel does not tell). */
   onCpuMs: number;
   runWaitMs: number;
+  /** V8's external memory (ArrayBuffer backing stores and the like, which also drive its GC) when the request finished, MiB. */
+  externalMiB: number;
 }
 
 /** What the API process did over one measured case. */

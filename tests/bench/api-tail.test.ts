@@ -38,7 +38,7 @@ describe('overlapMs', () => {
 describe('analyseTail', () => {
   // Ten requests of 10 ms, 100 ms apart; the last takes 40 ms and has a 25 ms API pause and a slow query in it.
   const client = Array.from({ length: 10 }, (_, i) => ({ atMs: 1000 + i * 100, ms: i === 9 ? 40 : 10, runWaitMs: 0 }));
-  const served = client.map((c) => ({ url: '/x', atMs: c.atMs + 1, handlerMs: c.ms - 3, ms: c.ms - 2, onCpuMs: 1, runWaitMs: 0 }));
+  const served = client.map((c) => ({ url: '/x', atMs: c.atMs + 1, handlerMs: c.ms - 3, ms: c.ms - 2, onCpuMs: 1, runWaitMs: 0, externalMiB: 1 }));
 
   it('puts each pause and call with the request it fell in', () => {
     const t = analyseTail(

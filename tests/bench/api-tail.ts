@@ -22,6 +22,8 @@ export interface RequestBreakdown {
   /** Main threads runnable but without a core during the request: the API's (its span) and the client's. */
   apiRunWaitMs: number;
   benchRunWaitMs: number;
+  /** The API process's V8 external memory when the request finished (MiB). */
+  apiExternalMiB: number;
   /** Longest PostgreSQL query and Redis call of the request (they run side by side). */
   pgMaxMs: number;
   redisMaxMs: number;
@@ -36,8 +38,9 @@ export interface GroupStats {
   /** client − server: the loopback, the client reading the body, the client's own stalls. */
   outsideServerMs: number;
   apiGcMs: number;
-  /** Share of the group's requests with any API GC pause in them. */
+  /** Share of the group's requests with any API GC pause in them, and with a mark-compact (or a step of its incremental marking). */
   withApiGc: number;
+  withApiMajorGc: number;
   benchGcMs: number;
   withBenchGc: number;
   apiRunWaitMs: number;
@@ -53,6 +56,8 @@ export interface TailAnalysis {
   rest: GroupStats;
   /** The slowest requests (the p99 and beyond), slowest first. */
   slowest: RequestBreakdown[];
+  /** Every request, in order (results JSON only). */
+  requests: RequestBreakdown[];
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -66,7 +71,7 @@ export function analyseTail(
 ): TailAnalysis | null {
   if (client.length === 0 || server.requests.length !== client.length) return null;
   const rows: RequestBreakdown[] = client.map((c, i) => {
-    const s = server.requests[i] ?? { atMs: c.atMs, ms: 0, handlerMs: 0, runWaitMs: Number.NaN };
+    const s = server.requests[i] ?? { atMs: c.atMs, ms: 0, handlerMs: 0, runWaitMs: Number.NaN, externalMiB: Number.NaN };
     const to = c.atMs + c.ms;
     const gcs = server.gc.filter((g) => g.atMs < to && g.atMs + g.ms > c.atMs);
     return {
@@ -78,6 +83,7 @@ export function analyseTail(
       benchGcMs: r2(overlapMs(benchGc, c.atMs, to)),
       apiRunWaitMs: r2(s.runWaitMs),
       benchRunWaitMs: r2(c.runWaitMs),
+      apiExternalMiB: s.externalMiB,
       pgMaxMs: r2(maxIn(server.pg, s.atMs, s.atMs + s.ms)),
       redisMaxMs: r2(maxIn(server.redis, s.atMs, s.atMs + s.ms)),
     };
@@ -92,6 +98,7 @@ export function analyseTail(
       outsideServerMs: mean((x) => x.clientMs - x.serverMs),
       apiGcMs: mean((x) => x.apiGcMs),
       withApiGc: mean((x) => (x.apiGcMs > 0 ? 1 : 0)),
+      withApiMajorGc: mean((x) => (/major|incremental/.test(x.apiGcKinds) ? 1 : 0)),
       benchGcMs: mean((x) => x.benchGcMs),
       withBenchGc: mean((x) => (x.benchGcMs > 0 ? 1 : 0)),
       apiRunWaitMs: mean((x) => x.apiRunWaitMs),
@@ -108,5 +115,6 @@ export function analyseTail(
     slow: group(slow),
     rest: group(sorted.slice(slow.length)),
     slowest: sorted.slice(0, Math.max(5, Math.ceil(rows.length / 100))),
+    requests: rows,
   };
 }

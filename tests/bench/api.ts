@@ -486,7 +486,7 @@ function tailLines(c: CaseResult): string[] {
   const t = c.tail;
   if (!t) return [`  ${c.name}: ${t === null ? "the API process's requests did not match the client's" : 'no tail'}`];
   const g = (x: TailAnalysis['slow']) =>
-    `client ${fmt(x.clientMs)}, server ${fmt(x.serverMs)} (handler ${fmt(x.handlerMs)}), outside server ${fmt(x.outsideServerMs)}; API GC ${fmt(x.apiGcMs)} ms in ${fmt(100 * x.withApiGc, 0)} %; bench GC ${fmt(x.benchGcMs)} ms in ${fmt(100 * x.withBenchGc, 0)} %; waiting for a core: API ${fmt(x.apiRunWaitMs)}, bench ${fmt(x.benchRunWaitMs)}; longest pg ${fmt(x.pgMaxMs)}, redis ${fmt(x.redisMaxMs)}`;
+    `client ${fmt(x.clientMs)}, server ${fmt(x.serverMs)} (handler ${fmt(x.handlerMs)}), outside server ${fmt(x.outsideServerMs)}; API GC ${fmt(x.apiGcMs)} ms in ${fmt(100 * x.withApiGc, 0)} % (mark-compact in ${fmt(100 * x.withApiMajorGc, 0)} %); bench GC ${fmt(x.benchGcMs)} ms in ${fmt(100 * x.withBenchGc, 0)} %; waiting for a core: API ${fmt(x.apiRunWaitMs)}, bench ${fmt(x.benchRunWaitMs)}; longest pg ${fmt(x.pgMaxMs)}, redis ${fmt(x.redisMaxMs)}`;
   return [
     `  ${c.name}`,
     `    slowest 10 % (≥ ${fmt(t.slowFromMs)} ms, n ${t.slow.n}), means: ${g(t.slow)}`,
