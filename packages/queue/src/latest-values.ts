@@ -121,7 +121,7 @@ return n`;
 
 type Pipe = {
   hwLatestSetNewer(key: string, ...args: string[]): void;
-  getrangeBuffer(key: string, start: number, end: number): void;
+  getrange(key: string, start: number, end: number): void;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 };
 
@@ -185,19 +185,22 @@ export async function setLatestIfNewer(redis: Redis, prefix: string, entries: It
 }
 
 /**
- * The stored bytes of each point, aligned with `pointIds`, without decoding them: point `i`'s
- * text is `bufs[buf[i]]` from `start[i]` to `end[i]` (`buf[i]` is -1 where Redis has nothing).
- * One pipelined GETRANGE per bucket, over the span of slots asked for. The API copies these
- * bytes into its answer as they are (ASCII), which costs less than making 10,000 strings.
+ * The stored text of each point, aligned with `pointIds`, without cutting it out: point `i`'s
+ * text is `texts[text[i]]` from `start[i]` to `end[i]` (`text[i]` is -1 where Redis has
+ * nothing). One pipelined GETRANGE per bucket, over the span of slots asked for, each reply one
+ * string: the API copies the spans into its answer as they are, which costs less than making
+ * 10,000 strings. Strings, not Buffers: three replies of up to 320 KiB per request as Buffers
+ * are external memory, to which V8 answers with full collections — ~60 per 500 requests of
+ * 10,000 points against 3 as strings (docs/benchmarks.md). Character offsets are byte offsets
+ * because every byte written is ASCII (`latestText`: digits, signs, `null`, the quality names,
+ * padding spaces; never-written slots are zero bytes).
  */
 export interface LatestSlots {
-  bufs: Buffer[];
-  buf: Int32Array;
+  texts: string[];
+  text: Int32Array;
   start: Int32Array;
   end: Int32Array;
 }
-
-const SPACE = 0x20;
 
 export async function readLatestSlots(redis: Redis, prefix: string, pointIds: readonly number[]): Promise<LatestSlots> {
   const spans = new Map<number, { first: number; last: number; index: number }>();
@@ -212,28 +215,28 @@ export async function readLatestSlots(redis: Redis, prefix: string, pointIds: re
     }
   }
   const n = pointIds.length;
-  const out: LatestSlots = { bufs: [], buf: new Int32Array(n).fill(-1), start: new Int32Array(n), end: new Int32Array(n) };
+  const out: LatestSlots = { texts: [], text: new Int32Array(n).fill(-1), start: new Int32Array(n), end: new Int32Array(n) };
   if (spans.size === 0) return out;
   const pipe = redis.pipeline() as unknown as Pipe;
-  for (const [b, { first, last }] of spans) pipe.getrangeBuffer(bucketKey(prefix, b), first * LATEST_SLOT_BYTES, (last + 1) * LATEST_SLOT_BYTES - 1);
+  for (const [b, { first, last }] of spans) pipe.getrange(bucketKey(prefix, b), first * LATEST_SLOT_BYTES, (last + 1) * LATEST_SLOT_BYTES - 1);
   const results = (await pipe.exec()) ?? [];
   for (const span of spans.values()) {
-    const [err, buf] = results[span.index] ?? [new Error('latest values: no reply'), null];
+    const [err, text] = results[span.index] ?? [new Error('latest values: no reply'), null];
     if (err) throw err;
-    out.bufs[span.index] = Buffer.isBuffer(buf) ? buf : Buffer.alloc(0);
+    out.texts[span.index] = typeof text === 'string' ? text : '';
   }
   for (let i = 0; i < n; i++) {
     const id = pointIds[i] ?? 0;
     const span = spans.get(bucketOf(id));
     if (!span) continue;
-    const bytes = out.bufs[span.index] as Buffer;
+    const text = out.texts[span.index] as string;
     const off = (slotOf(id) - span.first) * LATEST_SLOT_BYTES;
     // Past the string's end, or zero bytes: never written.
-    if (off >= bytes.length || bytes[off] === 0) continue;
-    const limit = Math.min(off + LATEST_SLOT_BYTES, bytes.length);
-    let end = bytes.indexOf(SPACE, off);
+    if (off >= text.length || text.charCodeAt(off) === 0) continue;
+    const limit = Math.min(off + LATEST_SLOT_BYTES, text.length);
+    let end = text.indexOf(' ', off);
     if (end === -1 || end > limit) end = limit;
-    out.buf[i] = span.index;
+    out.text[i] = span.index;
     out.start[i] = off;
     out.end[i] = end;
   }
@@ -245,8 +248,8 @@ export async function readLatest(redis: Redis, prefix: string, pointIds: readonl
   const slots = await readLatestSlots(redis, prefix, pointIds);
   const out: Array<string | undefined> = new Array(pointIds.length).fill(undefined);
   for (let i = 0; i < pointIds.length; i++) {
-    const b = slots.buf[i] ?? -1;
-    if (b >= 0) out[i] = (slots.bufs[b] as Buffer).toString('latin1', slots.start[i], slots.end[i]);
+    const t = slots.text[i] ?? -1;
+    if (t >= 0) out[i] = (slots.texts[t] as string).slice(slots.start[i], slots.end[i]);
   }
   return out;
 }
