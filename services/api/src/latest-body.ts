@@ -32,6 +32,8 @@ function bytesOf(entry: Entry): { heads: Buffer[]; ids: Buffer[] } {
   return entry.bytes;
 }
 
+const noop = (): void => undefined;
+
 const QUALITY_JSON: Record<string, string> = { '': 'null', '0': '"good"', '1': '"fault"', '2': '"maintenance"' };
 
 /**
@@ -70,6 +72,7 @@ const REDIS_BACKOFF_MS = 5_000;
  */
 export class LatestBodies {
   private readonly entries = new Map<string, Entry>();
+  private readonly answerBuffers = new AnswerBuffers();
   private redisSkipUntil = 0;
   private lastWarn = 0;
   private lastNoWriterLog = 0;
@@ -95,13 +98,23 @@ export class LatestBodies {
     } = {},
   ) {}
 
+  /** The body alone, for callers that do not hand its buffer back (it is then left to the garbage collector). */
   async body(scope: DataScope, of: LatestOf, view: LatestView = 'full'): Promise<string | Buffer> {
-    const key = JSON.stringify([scope, of]);
+    return (await this.answer(scope, of, view)).body;
+  }
+
+  /** The body, and `done` to call once the response carrying it has been written (its buffer is then reused). */
+  async answer(scope: DataScope, of: LatestOf, view: LatestView = 'full'): Promise<LatestAnswer> {
     const source = this.opts.source;
     if (source && Date.now() >= this.redisSkipUntil) {
-      const fromRedis = await this.fromRedis(source, key, scope, of, view);
+      const fromRedis = await this.fromRedis(source, JSON.stringify([scope, of]), scope, of, view);
       if (fromRedis !== null) return fromRedis;
     }
+    return { body: await this.fromPostgres(scope, of, view), done: noop };
+  }
+
+  private async fromPostgres(scope: DataScope, of: LatestOf, view: LatestView): Promise<string> {
+    const key = JSON.stringify([scope, of]);
     for (let attempt = 0; attempt < 2; attempt++) {
       const { fingerprint, values } = await latestValuesOf(this.pool, scope, of);
       // The values view needs no registry text: the ids come with the values, in scope.
@@ -133,7 +146,7 @@ export class LatestBodies {
   }
 
   /** The answer with values from Redis (and PostgreSQL for what it lacks); null → PostgreSQL alone. */
-  private async fromRedis(source: LatestValuesSource, key: string, scope: DataScope, of: LatestOf, view: LatestView): Promise<string | Buffer | null> {
+  private async fromRedis(source: LatestValuesSource, key: string, scope: DataScope, of: LatestOf, view: LatestView): Promise<LatestAnswer | null> {
     // The fingerprint query and the Redis read of the kept entry's points run together; a
     // different fingerprint means the points changed: rebuild, then read Redis again. No
     // fingerprint query while the registry watch vouches that nothing changed since the kept
@@ -168,21 +181,21 @@ export class LatestBodies {
       return null;
     }
     const missing: number[] = [];
-    for (let i = 0; i < ids.length; i++) if ((slots.buf[i] ?? -1) < 0) missing.push(i);
-    // Points Redis lacks: from PostgreSQL (their texts are the rare path, as strings).
-    const probedText = new Map<number, Buffer>();
+    for (let i = 0; i < ids.length; i++) if ((slots.text[i] ?? -1) < 0) missing.push(i);
+    // Points Redis lacks: from PostgreSQL.
+    const probedText = new Map<number, string>();
     if (missing.length > 0) {
       const probed = await latestOfPointIds(
         this.pool,
         missing.map((i) => ids[i] ?? 0),
       );
       const backfill = probed.map((r) => ({ pointId: r.pointId, ts: r.ts, text: latestText(r.ts, r.value, r.quality) }));
-      for (const b of backfill) probedText.set(b.pointId, Buffer.from(b.text, 'latin1'));
+      for (const b of backfill) probedText.set(b.pointId, b.text);
       // Put them back, each only if newer than what Redis has by then; a failure only costs the next request a probe.
       setLatestIfNewer(source.redis, source.prefix, backfill).catch((err: unknown) => this.redisFailed(err));
     }
     const bytes = bytesOf(entry);
-    return answerBytes(view === 'full' ? bytes.heads : bytes.ids, ids, slots, probedText);
+    return answerBytes(view === 'full' ? bytes.heads : bytes.ids, ids, slots, probedText, this.answerBuffers);
   }
 
   /** No ingest vouches for the copy (not writing it, failing, or stopped): PostgreSQL answers, nothing is written back. */
@@ -213,42 +226,83 @@ export class LatestBodies {
   }
 }
 
+/**
+ * Buffers for answers built from Redis, handed back once their response has been written
+ * (`Answer.done`). A fresh 1.6 MB Buffer per request is external memory, and V8 answers its
+ * growth with full collections: with the Redis replies also as Buffers that was ~60 full
+ * collections per 500 requests and the route's whole p99 tail (docs/benchmarks.md). A few
+ * are kept, enough for the requests one process answers at once; beyond that a buffer is
+ * simply left to the garbage collector.
+ */
+export class AnswerBuffers {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly keep = 4) {}
+
+  /** A buffer of at least `size` bytes (its contents are old answers: overwrite what you use). */
+  take(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= size);
+    if (i >= 0) return this.free.splice(i, 1)[0] as Buffer;
+    // Headroom: the next answer of the same points differs in a few value lengths.
+    return Buffer.allocUnsafeSlow(size + (size >> 3));
+  }
+
+  give(buf: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(buf);
+  }
+
+  /** Kept now (for tests and metrics). */
+  get size(): number {
+    return this.free.length;
+  }
+}
+
+/** A body and what to call once the response carrying it has been written (never before). */
+export interface LatestAnswer {
+  body: string | Buffer;
+  done(): void;
+}
+
 const OPEN = Buffer.from('{"items":[');
 const TS = Buffer.from(',"ts":');
 const CLOSE = Buffer.from(']}');
 const COMMA = 0x2c;
 const BRACE = 0x7d;
+const NONE = latestText(null, null, null);
 
 /**
- * `{"items":[…]}` with item i = `heads[i]` + `,"ts":` + point i's stored text + `}`, copied byte
- * for byte into one buffer: the stored text is the item's tail (packages/queue latest-values.ts).
- * A point with no slot takes its text from `probed` (or `null` values if PostgreSQL had none).
+ * `{"items":[…]}` with item i = `heads[i]` + `,"ts":` + point i's stored text + `}`, copied
+ * into one buffer from `pool`: the stored text is the item's tail (packages/queue
+ * latest-values.ts), ASCII, written as latin1. A point with no slot takes its text from
+ * `probed` (or `null` values if PostgreSQL had none).
  */
-function answerBytes(heads: Buffer[], ids: number[], slots: LatestSlots, probed: Map<number, Buffer>): Buffer {
-  const none = Buffer.from(latestText(null, null, null), 'latin1');
-  const tail = (i: number): [Buffer, number, number] => {
-    const b = slots.buf[i] ?? -1;
-    if (b >= 0) return [slots.bufs[b] as Buffer, slots.start[i] ?? 0, slots.end[i] ?? 0];
-    const t = probed.get(ids[i] ?? 0) ?? none;
-    return [t, 0, t.length];
-  };
+function answerBytes(heads: Buffer[], ids: number[], slots: LatestSlots, probed: Map<number, string>, pool: AnswerBuffers): LatestAnswer {
   let size = OPEN.length + CLOSE.length + Math.max(0, ids.length - 1);
   for (let i = 0; i < ids.length; i++) {
-    const [, s, e] = tail(i);
-    size += (heads[i] as Buffer).length + TS.length + (e - s) + 1;
+    const t = slots.text[i] ?? -1;
+    const tail = t >= 0 ? (slots.end[i] ?? 0) - (slots.start[i] ?? 0) : (probed.get(ids[i] ?? 0) ?? NONE).length;
+    size += (heads[i] as Buffer).length + TS.length + tail + 1;
   }
-  const out = Buffer.allocUnsafe(size);
-  let pos = OPEN.copy(out, 0);
+  const buf = pool.take(size);
+  let pos = OPEN.copy(buf, 0);
   for (let i = 0; i < ids.length; i++) {
-    if (i > 0) out[pos++] = COMMA;
-    pos += (heads[i] as Buffer).copy(out, pos);
-    pos += TS.copy(out, pos);
-    const [t, s, e] = tail(i);
-    pos += t.copy(out, pos, s, e);
-    out[pos++] = BRACE;
+    if (i > 0) buf[pos++] = COMMA;
+    pos += (heads[i] as Buffer).copy(buf, pos);
+    pos += TS.copy(buf, pos);
+    const t = slots.text[i] ?? -1;
+    const tail = t >= 0 ? (slots.texts[t] as string).slice(slots.start[i], slots.end[i]) : (probed.get(ids[i] ?? 0) ?? NONE);
+    pos += buf.write(tail, pos, 'latin1');
+    buf[pos++] = BRACE;
   }
-  pos += CLOSE.copy(out, pos);
-  return out;
+  pos += CLOSE.copy(buf, pos);
+  let given = false;
+  return {
+    body: buf.subarray(0, pos),
+    done: () => {
+      if (given) return;
+      given = true;
+      pool.give(buf);
+    },
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -3,7 +3,7 @@ import { latestOfPoints, type Pool } from '@hazardwatch/db';
 import { clearLatest, createRedis, latestText, markLatestWriter, type Redis, readLatest, setLatestIfNewer, unmarkLatestWriter } from '@hazardwatch/queue';
 import { dropRedisPrefix, freePort, testRedisPrefix, testRedisUrl } from '@hazardwatch/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LatestBodies } from './latest-body.js';
+import { AnswerBuffers, LatestBodies } from './latest-body.js';
 import { watchRegistry } from './registry-watch.js';
 import { LatestResponseSchema, LatestValuesResponseSchema } from './schemas/telemetry.js';
 import { type ApiFixture, createApiFixture, T0 } from './test-fixture.js';
@@ -119,6 +119,77 @@ function countingFingerprints(pool: Pool): { pool: Pool; fingerprints: () => num
   });
   return { pool: counted, fingerprints: () => n };
 }
+
+describe('answer buffers', () => {
+  it('are reused only once handed back, at most `keep` of them, and only when large enough', () => {
+    const pool = new AnswerBuffers(2);
+    const a = pool.take(1_000);
+    expect(a.length).toBeGreaterThanOrEqual(1_000);
+    expect(pool.take(1_000)).not.toBe(a);
+    pool.give(a);
+    expect(pool.size).toBe(1);
+    expect(pool.take(900)).toBe(a);
+    expect(pool.size).toBe(0);
+    pool.give(a);
+    // Too small for this answer: a new one, the kept one stays.
+    const big = pool.take(a.length + 1);
+    expect(big).not.toBe(a);
+    expect(pool.size).toBe(1);
+    pool.give(big);
+    pool.give(Buffer.alloc(10));
+    expect(pool.size).toBe(2);
+  });
+
+  it('LatestBodies reuses the buffer of an answer after done(), never before', async () => {
+    const bodies = new LatestBodies(f.db.pool, { source: { redis, prefix } });
+    const of = { enterpriseId: 'ent-zb' } as const;
+    const expected = JSON.stringify({ items: await latestOfPoints(f.db.pool, { kind: 'all' }, of) });
+    await bodies.answer({ kind: 'all' }, of); // fills Redis by write-back
+    await expect.poll(async () => (await readLatest(redis, prefix, [pid('zb', 'p1')]))[0]).toBeDefined();
+    const first = await bodies.answer({ kind: 'all' }, of);
+    const second = await bodies.answer({ kind: 'all' }, of);
+    expect(Buffer.isBuffer(first.body) && Buffer.isBuffer(second.body)).toBe(true);
+    expect((second.body as Buffer).buffer).not.toBe((first.body as Buffer).buffer);
+    const firstText = first.body.toString();
+    first.done();
+    first.done(); // twice is once
+    const third = await bodies.answer({ kind: 'all' }, of);
+    expect((third.body as Buffer).buffer).toBe((first.body as Buffer).buffer);
+    expect(firstText).toBe(expected);
+    expect(third.body.toString()).toBe(expected);
+    expect(second.body.toString()).toBe(expected);
+  });
+
+  it('over real HTTP, many answers at once come out whole while their buffers are reused', async () => {
+    await f.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = f.app.server.address();
+    const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const expected = {
+      full: JSON.stringify({ items: await latestOfPoints(f.db.pool, { kind: 'all' }, { enterpriseId: 'ent-zb' }) }),
+      values: JSON.stringify({
+        items: (await latestOfPoints(f.db.pool, { kind: 'all' }, { enterpriseId: 'ent-zb' })).map(({ pointId, ts, value, quality }) => ({
+          pointId,
+          ts,
+          value,
+          quality,
+        })),
+      }),
+    };
+    for (let round = 0; round < 5; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => {
+          const view = i % 2 === 0 ? 'full' : 'values';
+          const res = await fetch(`${base}/api/v1/telemetry/latest?enterpriseId=ent-zb&view=${view}`, { headers: f.auth('operatorZb') });
+          return { view, status: res.status, text: await res.text() };
+        }),
+      );
+      for (const a of answers) {
+        expect(a.status).toBe(200);
+        expect(a.text).toBe(expected[a.view as 'full' | 'values']);
+      }
+    }
+  });
+});
 
 describe('latest values from Redis with registry change notifications', () => {
   const of = { enterpriseId: 'ent-zb' } as const;

@@ -99,8 +99,12 @@ export const telemetryRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, 
       // response serializer, which for 10,000 items cost more than the query. The schema still
       // documents it; telemetry.test.ts checks the body against it and against latestOfPoints.
       // The values come from the Redis copy when the API has one (latest-body.ts).
+      const answer = await latestBodies.answer(scope, of, view);
+      // The answer's buffer is reused once written to the socket ('finish'); an aborted response
+      // never finishes and leaves it to the garbage collector.
+      reply.raw.once('finish', answer.done);
       const untyped: FastifyReply = reply;
-      return untyped.type('application/json; charset=utf-8').send(await latestBodies.body(scope, of, view));
+      return untyped.type('application/json; charset=utf-8').send(answer.body);
     },
   );
 
