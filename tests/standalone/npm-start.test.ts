@@ -29,7 +29,6 @@ describe('npm start (embedded stack)', () => {
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: prefix,
       API_PORT: '0',
-      LATEST_VALUES_REDIS: 'true',
     };
     const app = spawnService('services/standalone/src/main.ts', env);
     await waitFor(() => app.output().includes('hazardwatch is running'), { what: 'startup', timeoutMs: 90_000 });
@@ -61,7 +60,7 @@ describe('npm start (embedded stack)', () => {
     expect(enterprises).toBeGreaterThanOrEqual(3);
     const stored = await count();
 
-    // LATEST_VALUES_REDIS: ingest vouches for its Redis copy, and the latest route answers from it.
+    // LATEST_VALUES_REDIS (on by default): ingest vouches for its Redis copy, and the latest route answers from it.
     const redis = createRedis(testRedisUrl());
     try {
       await waitFor(() => latestWriterLive(redis, prefix), { what: 'latest-values writer mark', timeoutMs: 30_000 });

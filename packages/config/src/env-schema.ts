@@ -177,8 +177,9 @@ export const EnvSchema = z
       .default('hw'),
     EVAL_PARTITIONS: int(1, 1024).default(16),
     // Ingest keeps each point's latest value in Redis and the API reads it (docs/architecture.md).
-    // Off by default: it costs Redis ~2 µs of CPU per stored reading (docs/benchmarks.md, API).
-    // Set it the same for ingest and the API.
+    // On by default: the 10,000-point latest answer takes ~8 ms from it against ~40 ms from
+    // PostgreSQL, for ~1.1 µs of Redis CPU per stored reading (docs/benchmarks.md, API).
+    // Set it the same for ingest and the API (the API uses the copy only while a writer vouches for it).
     LATEST_VALUES_REDIS: BoolFromEnv.optional(),
 
     MQTT_URL: url(/^(mqtts?|wss?|tcp):$/).optional(),

@@ -6,6 +6,8 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.db.url).toBeUndefined();
     expect(c.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(c.redis.latestValues).toBe(true);
+    expect(loadConfig({ LATEST_VALUES_REDIS: 'false' }).redis.latestValues).toBe(false);
     expect(c.db.readingsRetentionDays).toBe(30);
     expect(c.db.positionsRetentionDays).toBe(183);
     expect(Object.isFrozen(c.ingest)).toBe(true);

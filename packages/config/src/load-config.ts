@@ -36,7 +36,7 @@ function shape(env: z.infer<typeof EnvSchema>) {
       lagMs: env.ROLLUP_REFRESH_LAG_MS,
       maxSpanMs: env.ROLLUP_REFRESH_MAX_SPAN_MS,
     },
-    redis: { url: env.REDIS_URL, latestValues: env.LATEST_VALUES_REDIS ?? false },
+    redis: { url: env.REDIS_URL, latestValues: env.LATEST_VALUES_REDIS ?? true },
     queue: { prefix: env.QUEUE_PREFIX, partitions: env.EVAL_PARTITIONS },
     mqtt: {
       url: env.MQTT_URL,
