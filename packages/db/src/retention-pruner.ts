@@ -1,6 +1,7 @@
 import { counter, gauge, histogram, type Logger } from '@hazardwatch/observability';
 import { LOCK_KEYS } from './lock-keys.js';
 import { cachedStorageMode } from './migrate.js';
+import { periodic } from './periodic.js';
 import type { Pool } from './pool.js';
 import { deleteExpiredRows, type RetentionSettings } from './storage-policies.js';
 
@@ -98,10 +99,6 @@ export function createRetentionPruner(deps: RetentionPrunerDeps): RetentionPrune
   const { pool, retention, intervalMs, latestValues } = deps;
   const log = deps.log.child({ service: 'retention-pruner' });
   const now = deps.now ?? Date.now;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopping: Promise<void> | undefined;
   const metrics = {
     seconds: histogram('hazardwatch_retention_run_seconds', 'Duration of a retention pass by this process', [0.01, 0.1, 1, 10, 60, 300, 1800]),
     rows: counter('hazardwatch_retention_pruned_rows_total', 'Rows of readings, positions and rollups deleted by retention (plain PostgreSQL)'),
@@ -111,55 +108,42 @@ export function createRetentionPruner(deps: RetentionPrunerDeps): RetentionPrune
     lastSuccess: gauge('hazardwatch_retention_last_success_timestamp_seconds', 'When this process last completed a retention pass'),
   };
 
-  const cycle = (): void => {
-    running = applyRetention(pool, retention, { nowMs: now(), latestValues })
-      .then(
-        (r) => {
-          if (r.status === 'timescale') {
-            log.info('TimescaleDB: its retention policies drop old chunks and no Redis copy needs clearing; pruner idle');
-            stopped = true;
-            return;
-          }
-          if (r.status === 'busy') {
-            log.debug('another process holds the retention lock');
-            return;
-          }
-          metrics.seconds.observe(r.ms / 1000);
-          metrics.rows.inc(r.rows);
-          if (r.latestCleared !== null) metrics.cleared.inc(r.latestCleared);
-          if (r.latestError !== undefined) {
-            metrics.failures.inc({ stage: 'latest_values' });
-            log.warn({ err: r.latestError, rows: r.rows }, 'retention: clearing the Redis copy of latest values failed; trying again next interval');
-            return;
-          }
-          metrics.lastSuccess.set(now() / 1000);
-          log.info({ rows: r.rows, latestCleared: r.latestCleared, ms: Math.round(r.ms) }, 'retention applied');
-        },
-        (err: unknown) => {
-          metrics.failures.inc({ stage: 'database' });
-          log.warn({ err }, 'retention failed; trying again next interval');
-        },
-      )
-      .finally(() => {
-        if (!stopped) timer = setTimeout(cycle, intervalMs);
-      });
-  };
+  const job = periodic(intervalMs, () =>
+    applyRetention(pool, retention, { nowMs: now(), latestValues }).then(
+      (r) => {
+        if (r.status === 'timescale') {
+          log.info('TimescaleDB: its retention policies drop old chunks and no Redis copy needs clearing; pruner idle');
+          return 'idle' as const;
+        }
+        if (r.status === 'busy') {
+          log.debug('another process holds the retention lock');
+          return undefined;
+        }
+        metrics.seconds.observe(r.ms / 1000);
+        metrics.rows.inc(r.rows);
+        if (r.latestCleared !== null) metrics.cleared.inc(r.latestCleared);
+        if (r.latestError !== undefined) {
+          metrics.failures.inc({ stage: 'latest_values' });
+          log.warn({ err: r.latestError, rows: r.rows }, 'retention: clearing the Redis copy of latest values failed; trying again next interval');
+          return undefined;
+        }
+        metrics.lastSuccess.set(now() / 1000);
+        log.info({ rows: r.rows, latestCleared: r.latestCleared, ms: Math.round(r.ms) }, 'retention applied');
+        return undefined;
+      },
+      (err: unknown) => {
+        metrics.failures.inc({ stage: 'database' });
+        log.warn({ err }, 'retention failed; trying again next interval');
+        return undefined;
+      },
+    ),
+  );
 
   return {
     async start() {
-      if (intervalMs <= 0) {
-        log.info('RETENTION_PRUNE_INTERVAL_MS=0: this process does not apply retention');
-        return;
-      }
-      timer = setTimeout(cycle, 0);
+      if (intervalMs <= 0) log.info('RETENTION_PRUNE_INTERVAL_MS=0: this process does not apply retention');
+      job.start();
     },
-    stop() {
-      stopping ??= (async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await running;
-      })();
-      return stopping;
-    },
+    stop: job.stop,
   };
 }

@@ -1,5 +1,6 @@
 import { counter, gauge, histogram, type Logger } from '@hazardwatch/observability';
 import { cachedStorageMode } from './migrate.js';
+import { periodic } from './periodic.js';
 import type { Pool } from './pool.js';
 import { MINUTE_MS, ROLLUP_REFRESH_LOCK_KEY, raiseInvalidationWatermark, rollupState, rollupStep, summarizeNewReadingRanges } from './repos/rollup.repo.js';
 
@@ -102,10 +103,6 @@ export function createRollupRefresher(deps: RollupRefresherDeps): RollupRefreshe
   const { pool, settings } = deps;
   const log = deps.log.child({ service: 'rollup-refresher' });
   const now = deps.now ?? Date.now;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopping: Promise<void> | undefined;
   const metrics = {
     seconds: histogram(
       'hazardwatch_rollup_refresh_seconds',
@@ -117,45 +114,34 @@ export function createRollupRefresher(deps: RollupRefresherDeps): RollupRefreshe
     lag: gauge('hazardwatch_rollup_lag_seconds', 'Wall clock minus the rollup watermark after the last refresh by this process'),
   };
 
-  const cycle = (): void => {
-    running = refreshRollups(pool, settings, now())
-      .then(
-        (r) => {
-          if (r.status === 'refreshed') {
-            metrics.seconds.observe(r.ms / 1000);
-            metrics.lag.set((now() - r.rolledToMs) / 1000);
-          }
-          if (r.status === 'timescale') {
-            log.info('TimescaleDB: continuous aggregates serve the rollups; refresher idle');
-            stopped = true;
-          } else if (r.status === 'refreshed' && (r.steps > 1 || r.ms > 5_000)) log.info({ ...r }, 'rollups refreshed');
-          else log.debug({ ...r }, 'rollups refreshed');
-        },
-        (err: unknown) => {
-          metrics.failures.inc();
-          log.warn({ err }, 'rollup refresh failed; trying again next period');
-        },
-      )
-      .finally(() => {
-        if (!stopped) timer = setTimeout(cycle, settings.intervalMs);
-      });
-  };
+  const job = periodic(settings.intervalMs, () =>
+    refreshRollups(pool, settings, now()).then(
+      (r) => {
+        if (r.status === 'refreshed') {
+          metrics.seconds.observe(r.ms / 1000);
+          metrics.lag.set((now() - r.rolledToMs) / 1000);
+        }
+        if (r.status === 'timescale') {
+          log.info('TimescaleDB: continuous aggregates serve the rollups; refresher idle');
+          return 'idle' as const;
+        }
+        if (r.status === 'refreshed' && (r.steps > 1 || r.ms > 5_000)) log.info({ ...r }, 'rollups refreshed');
+        else log.debug({ ...r }, 'rollups refreshed');
+        return undefined;
+      },
+      (err: unknown) => {
+        metrics.failures.inc();
+        log.warn({ err }, 'rollup refresh failed; trying again next period');
+        return undefined;
+      },
+    ),
+  );
 
   return {
     async start() {
-      if (settings.intervalMs <= 0) {
-        log.info('ROLLUP_REFRESH_INTERVAL_MS=0: this process does not refresh the rollups');
-        return;
-      }
-      timer = setTimeout(cycle, 0);
+      if (settings.intervalMs <= 0) log.info('ROLLUP_REFRESH_INTERVAL_MS=0: this process does not refresh the rollups');
+      job.start();
     },
-    stop() {
-      stopping ??= (async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await running;
-      })();
-      return stopping;
-    },
+    stop: job.stop,
   };
 }
