@@ -7,8 +7,10 @@
  *   - latest value of every point of an enterprise with `--points` points (10,000);
  *   - a 24-hour chart of one point at 1-minute buckets, over `--days` days (30) of 1 Hz data.
  * Each is timed through the real HTTP API, served by a process of its own (api-server-main.ts:
- * buildApp listening on 127.0.0.1, port 0), from this process (an admin key from ensureAdminKey,
- * keep-alive fetch, body read completely as bytes), and, in this process without HTTP
+ * buildApp listening on 127.0.0.1, port 0), from a client process of its own too (api-client-main.ts:
+ * a fresh heap, away from this process's loaded data and its collections; `--client in-process`:
+ * from this process, as before), with an admin key from ensureAdminKey, keep-alive fetch, body read
+ * completely as bytes; and, in this process without HTTP
  * ("in-process" in the output), as the bare query function the route calls (latestValuesOf / readingSeries), so the HTTP overhead is
  * visible; also the whole body built by PostgreSQL (latestOfPointsJson), the alternative. The
  * latest read is also timed with values from Redis (the API given `latestValues`, an own prefix,
@@ -24,9 +26,9 @@
  *
  * Per HTTP case the API process reports its side of the measured requests (api-server-main.ts):
  * its GC pauses, CPU, event-loop delay, each request's server-side time, and its PostgreSQL and
- * Redis call times; with this process's own GC pauses, the slowest requests are set against the
- * rest (api-tail.ts), so a tail shows whether the API process stood (GC), waited (PostgreSQL,
- * Redis) or the client did.
+ * Redis call times; with the client's own GC pauses and run-queue wait, the slowest requests are
+ * set against the rest (api-tail.ts), so a tail shows whether the API process stood (GC), waited
+ * (PostgreSQL, Redis) or the client did.
  *
  * Data: the generated load site (points / 8 devices × 8 channels); one row per point at
  * "now" (the latest values), plus `--days` × 86,400 rows at 1 s for the chart point. All rows go
@@ -56,6 +58,8 @@ import { createRedis, markLatestWriter, readLatest } from '@hazardwatch/queue';
 import { buildLoadSite, LOAD_SITE_IDS, loadDeviceId } from '@hazardwatch/simulators';
 import { adminDatabaseUrl, createTestDatabase, dropRedisPrefix, testRedisPrefix, testRedisUrl } from '@hazardwatch/testkit';
 import { serializerCompiler } from 'fastify-type-provider-zod';
+import { spawnApiClient } from './api-client.js';
+import type { ClientWindow } from './api-client-protocol.js';
 import { spawnApiServer } from './api-server.js';
 import type { ServerWindow } from './api-server-protocol.js';
 import { analyseTail, type TailAnalysis } from './api-tail.js';
@@ -75,6 +79,8 @@ export interface ApiSuiteOptions {
   keep: boolean;
   /** Only the HTTP cases (the in-process function cases left out). */
   httpOnly: boolean;
+  /** Where the HTTP client runs: a fresh process of its own (child), or this process (in-process, with the loaded data's heap). */
+  client: 'child' | 'in-process';
   /** Extra node flags of the API process, e.g. `--trace-gc`. */
   apiNodeFlags: string[];
   /** File for the API process's stdout and stderr (`{backend}` is replaced); else only kept for errors. */
@@ -93,6 +99,7 @@ export const API_DEFAULTS: ApiSuiteOptions = {
   backends: process.env.TEST_TIMESCALE_URL ? ['plain', 'timescale'] : ['plain'],
   keep: false,
   httpOnly: false,
+  client: 'child',
   apiNodeFlags: [],
   apiLog: undefined,
   cpuProfileDir: undefined,
@@ -108,6 +115,7 @@ export const API_USAGE = `usage: node --conditions=hazardwatch-source --import t
   --backend plain|timescale|both   (default: both when TEST_TIMESCALE_URL is set, else plain)
   --keep            keep the databases
   --http-only       only the HTTP cases (leave out the functions timed in the bench process)
+  --client child|in-process   where the HTTP client runs: a fresh process of its own (default), or the bench process
   --api-node-flags="FLAGS"  node flags of the API process, space-separated, e.g. --api-node-flags=--trace-gc (with "=": they start with a dash)
   --api-log FILE    the API process's stdout and stderr ({backend} replaced), e.g. its --trace-gc lines
   --cpu-prof DIR    V8 CPU profile of the API process over the Redis full-view case into DIR, summarised in the results
@@ -131,7 +139,7 @@ export interface ApiWindow {
 
 export interface CaseResult {
   name: string;
-  /** `http`: requests from this process to the API process; `in-process`: a function called in this process, no HTTP. */
+  /** `http`: requests from the client (options.client) to the API process; `in-process`: a function called in this process, no HTTP. */
   path: 'http' | 'in-process';
   target: string;
   /** As this process timed it (HTTP: request sent → body read). */
@@ -140,12 +148,14 @@ export interface CaseResult {
   items: number;
   /** Response body bytes (HTTP; or the answer built). */
   bytes?: number;
-  /** CPU over the case: this process (the HTTP client, or the functions), the API process, and the whole machine (other sessions included). */
-  cpu: { benchCores: number | null; apiCores: number | null; machineBusyCores: number; stealCores: number };
+  /** CPU over the case: this process (the functions, or the HTTP client with `--client in-process`), the client process, the API process, and the whole machine (other sessions included). */
+  cpu: { benchCores: number | null; clientCores?: number | null; apiCores: number | null; machineBusyCores: number; stealCores: number };
   /** This process's main thread over the case: on a CPU, and runnable but waiting for one. */
   benchMainThread: { onCpuMs: number; runWaitMs: number };
   /** GC pauses of this process over the case. */
   benchGc: GcSummary;
+  /** HTTP from the client process only: its GC pauses and main thread over the case. */
+  client?: { gc: GcSummary; mainThread: { onCpuMs: number; runWaitMs: number } };
   /** HTTP only. */
   api?: ApiWindow;
   /** HTTP only: the slowest requests against the rest; null when the API process's requests could not be matched. */
@@ -182,6 +192,13 @@ export interface ApiSuiteResult {
   options: ApiSuiteOptions;
   backends: BackendResult[];
   file?: string;
+}
+
+/** One HTTP case's request: a GET, and its items when known without parsing the body. */
+interface HttpCase {
+  url: string;
+  headers: Record<string, string>;
+  items?: number;
 }
 
 /** Rows per commit while loading: ingest's default INGEST_BATCH_MAX_ROWS. */
@@ -298,18 +315,20 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
       ...(profileFile ? { cpuProfile: profileFile } : {}),
       ...(o.apiLog ? { logFile: o.apiLog.replace('{backend}', backend) } : {}),
     });
+    const client = o.client === 'child' ? await spawnApiClient() : undefined;
     const benchGc = new GcRecorder();
+    const auth = { authorization: `Bearer ${key.key}` };
     // The body is read completely every time, as bytes (no decoding), and parsed (to count its
-    // items) only once per path: parsing 1.6 MB is the client's cost, not the API's.
+    // items) only once per URL: parsing 1.6 MB is the client's cost, not the API's.
     const counted = new Map<string, number>();
-    const get = async (path: string, count: (body: { items: unknown[] }) => number, at = server.plainBase) => {
-      const res = await fetch(`${at}${path}`, { headers: { authorization: `Bearer ${key.key}` } });
+    const get = async (h: HttpCase) => {
+      const res = await fetch(h.url, { headers: h.headers });
       const body = Buffer.from(await res.arrayBuffer());
-      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${body.toString('utf8', 0, 300)}`);
-      let items = counted.get(path);
+      if (res.status !== 200) throw new Error(`GET ${h.url}: ${res.status} ${body.toString('utf8', 0, 300)}`);
+      let items = h.items ?? counted.get(h.url);
       if (items === undefined) {
-        items = count(JSON.parse(body.toString('utf8')));
-        counted.set(path, items);
+        items = (JSON.parse(body.toString('utf8')) as { items: unknown[] }).items.length;
+        counted.set(h.url, items);
       }
       return { items, bytes: body.length };
     };
@@ -320,32 +339,56 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
       name: string,
       path: 'http' | 'in-process',
       target: string,
-      run: () => Promise<{ items: number; bytes?: number }>,
+      work: (() => Promise<{ items: number; bytes?: number }>) | HttpCase,
       opts: { profile?: boolean } = {},
     ) => {
+      // An HTTP case runs in the client process, or here as a closure with `--client in-process`.
+      const h = typeof work === 'function' ? undefined : work;
+      const run = typeof work === 'function' ? work : client ? undefined : () => get(work);
+      const inClient = (count: number) => {
+        if (!client || !h) throw new Error('no client process');
+        return client.run({ url: h.url, headers: h.headers, count, countItems: h.items === undefined && !counted.has(h.url) });
+      };
       let last = { items: 0 } as { items: number; bytes?: number };
-      for (let i = 0; i < o.warmup; i++) last = await run();
+      if (run) for (let i = 0; i < o.warmup; i++) last = await run();
+      else if (o.warmup > 0) {
+        // Items counted here, outside the measured window.
+        const items = (await inClient(o.warmup)).items;
+        if (h && items !== null) counted.set(h.url, items);
+      }
       const id = ++windowId;
       const profiled = path === 'http' && opts.profile === true && profileFile !== undefined;
       if (profiled) server.toggleProfile();
       if (path === 'http') await server.startWindow(id, name);
       benchGc.start();
-      const w = new CpuWindow({ bench: process.pid, api: server.pid });
+      const w = new CpuWindow({ bench: process.pid, api: server.pid, ...(client && !run ? { client: client.pid } : {}) });
       const steal0 = stealTicks();
       const sched0 = threadSchedNs();
-      const requests: Array<{ atMs: number; ms: number; runWaitMs: number }> = [];
-      for (let i = 0; i < o.requests; i++) {
-        const atMs = epochMs();
-        const s = threadSchedNs();
-        last = await run();
-        const ms = epochMs() - atMs;
-        requests.push({ atMs, ms, runWaitMs: schedDeltaMs(s, threadSchedNs()).waitMs });
+      let requests: Array<{ atMs: number; ms: number; runWaitMs: number }> = [];
+      let cw: ClientWindow | undefined;
+      if (run)
+        for (let i = 0; i < o.requests; i++) {
+          const atMs = epochMs();
+          const s = threadSchedNs();
+          last = await run();
+          const ms = epochMs() - atMs;
+          requests.push({ atMs, ms, runWaitMs: schedDeltaMs(s, threadSchedNs()).waitMs });
+        }
+      else {
+        cw = await inClient(o.requests);
+        requests = cw.requests;
       }
       const c = w.end();
       const steal1 = stealTicks();
       const main = schedDeltaMs(sched0, threadSchedNs());
       const benchPauses = await benchGc.stop();
       const win = path === 'http' ? await server.endWindow(id) : undefined;
+      if (cw && h) {
+        const items = h.items ?? cw.items ?? counted.get(h.url);
+        if (items === undefined) throw new Error(`${name}: items not counted`);
+        counted.set(h.url, items);
+        last = { items, bytes: cw.bytes };
+      }
       let profile: ProfileSummary | undefined;
       if (profiled) {
         server.toggleProfile();
@@ -359,13 +402,16 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
         ...last,
         cpu: {
           benchCores: c.cores.bench ?? null,
+          ...(cw ? { clientCores: c.cores.client ?? null } : {}),
           apiCores: c.cores.api ?? null,
           machineBusyCores: c.machineBusyCores,
           stealCores: Math.round(((steal1.steal - steal0.steal) / Math.max(1, steal1.total - steal0.total)) * cpus().length * 100) / 100,
         },
         benchMainThread: { onCpuMs: Math.round(main.onCpuMs * 100) / 100, runWaitMs: Math.round(main.waitMs * 100) / 100 },
         benchGc: summariseGc(benchPauses),
-        ...(win ? { api: apiWindowOf(win), tail: analyseTail(requests, win, benchPauses) } : {}),
+        ...(cw ? { client: { gc: summariseGc(cw.gc), mainThread: cw.mainThread } } : {}),
+        // The tail against the GC of whichever process the client ran in.
+        ...(win ? { api: apiWindowOf(win), tail: analyseTail(requests, win, cw ? cw.gc : benchPauses) } : {}),
         ...(profile ? { apiProfile: profile } : {}),
       });
     };
@@ -373,31 +419,32 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
       const latestTarget = '≤ 20 ms';
       const chartTarget = '≤ 50 ms';
       const latestPath = `/telemetry/latest?enterpriseId=${LOAD_SITE_IDS.enterpriseId}`;
-      await add(`latest of ${o.points} points`, 'http', latestTarget, () => get(latestPath, (b) => b.items.length));
+      await add(`latest of ${o.points} points`, 'http', latestTarget, { url: `${server.plainBase}${latestPath}`, headers: auth });
       const of = { enterpriseId: LOAD_SITE_IDS.enterpriseId };
       // The floor of the latest-values answer: the same bytes, prebuilt, served by the API
       // process's Fastify with no authentication, query or splicing (from one real answer).
       {
-        const res = await fetch(`${server.plainBase}${latestPath}`, { headers: { authorization: `Bearer ${key.key}` } });
+        const res = await fetch(`${server.plainBase}${latestPath}`, { headers: auth });
         const full = await res.text();
         const items = (JSON.parse(full) as { items: Array<{ pointId: number; ts: number | null; value: number | null; quality: string | null }> }).items;
         await server.setFloor(full, JSON.stringify({ items: items.map(({ pointId, ts, value, quality }) => ({ pointId, ts, value, quality })) }));
       }
-      const floorGet = async (view: 'full' | 'values') => {
-        const res = await fetch(`${server.floorBase}/${view}`);
-        const body = await res.arrayBuffer();
-        if (res.status !== 200) throw new Error(`floor ${view}: ${res.status}`);
-        return { items: o.points, bytes: body.byteLength };
-      };
-      await add(`latest of ${o.points} points, values from Redis`, 'http', latestTarget, () => get(latestPath, (b) => b.items.length, server.redisBase), {
-        profile: true,
+      const floorGet = (view: 'full' | 'values'): HttpCase => ({ url: `${server.floorBase}/${view}`, headers: {}, items: o.points });
+      await add(
+        `latest of ${o.points} points, values from Redis`,
+        'http',
+        latestTarget,
+        { url: `${server.redisBase}${latestPath}`, headers: auth },
+        { profile: true },
+      );
+      await add(`latest of ${o.points} points, values from Redis, view=values`, 'http', latestTarget, {
+        url: `${server.redisBase}${latestPath}&view=values`,
+        headers: auth,
       });
-      await add(`latest of ${o.points} points, values from Redis, view=values`, 'http', latestTarget, () =>
-        get(`${latestPath}&view=values`, (b) => b.items.length, server.redisBase),
-      );
-      await add(`latest of ${o.points} points, PostgreSQL only, view=values`, 'http', latestTarget, () =>
-        get(`${latestPath}&view=values`, (b) => b.items.length),
-      );
+      await add(`latest of ${o.points} points, PostgreSQL only, view=values`, 'http', latestTarget, {
+        url: `${server.plainBase}${latestPath}&view=values`,
+        headers: auth,
+      });
       if (!o.httpOnly) {
         await add(`– registry fingerprint (latestFingerprintOf)`, 'in-process', '-', async () => ({
           items: Number((await latestFingerprintOf(pool, { kind: 'all' }, of)).split(':')[0]),
@@ -412,8 +459,8 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
           bytes: Buffer.byteLength(await bodies.body({ kind: 'all' }, of)),
         }));
       }
-      await add(`floor: the full body prebuilt, served without auth or query`, 'http', latestTarget, () => floorGet('full'));
-      await add(`floor: values-only body prebuilt, served without auth or query`, 'http', latestTarget, () => floorGet('values'));
+      await add(`floor: the full body prebuilt, served without auth or query`, 'http', latestTarget, floorGet('full'));
+      await add(`floor: values-only body prebuilt, served without auth or query`, 'http', latestTarget, floorGet('values'));
       if (!o.httpOnly) {
         await add(`latest of ${o.points} points: values and fingerprint (latestValuesOf)`, 'in-process', latestTarget, async () => ({
           items: (await latestValuesOf(pool, { kind: 'all' }, of)).values.split(';').length,
@@ -435,21 +482,22 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
           bytes: Buffer.byteLength(serialize(objects)),
         }));
       }
-      await add('authenticated read of one row (GET /enterprises/{id})', 'http', '-', async () => {
-        const res = await fetch(`${server.plainBase}/enterprises/${LOAD_SITE_IDS.enterpriseId}`, { headers: { authorization: `Bearer ${key.key}` } });
-        const body = Buffer.from(await res.arrayBuffer());
-        if (res.status !== 200) throw new Error(`GET /enterprises: ${res.status} ${body.toString('utf8', 0, 300)}`);
-        return { items: 1, bytes: body.length };
+      await add('authenticated read of one row (GET /enterprises/{id})', 'http', '-', {
+        url: `${server.plainBase}/enterprises/${LOAD_SITE_IDS.enterpriseId}`,
+        headers: auth,
+        items: 1,
       });
-      await add('24 h chart, 1 min buckets', 'http', chartTarget, () =>
-        get(`/telemetry/series?points=${chartPoint}&from=${from}&to=${to}&bucket=1m`, (b) => b.items.length),
-      );
+      await add('24 h chart, 1 min buckets', 'http', chartTarget, {
+        url: `${server.plainBase}/telemetry/series?points=${chartPoint}&from=${from}&to=${to}&bucket=1m`,
+        headers: auth,
+      });
       if (!o.httpOnly)
         await add('24 h chart, 1 min buckets (readingSeries)', 'in-process', chartTarget, async () => ({
           items: (await readingSeries(pool, { pointIds: [chartPoint], fromMs: from, toMs: to, bucket: '1m', limit: 100_001 })).length,
         }));
     } finally {
       benchGc.close();
+      await client?.stop();
       await server.stop();
       redis.disconnect();
       await dropRedisPrefix(redisPrefix);
@@ -486,14 +534,14 @@ function tailLines(c: CaseResult): string[] {
   const t = c.tail;
   if (!t) return [`  ${c.name}: ${t === null ? "the API process's requests did not match the client's" : 'no tail'}`];
   const g = (x: TailAnalysis['slow']) =>
-    `client ${fmt(x.clientMs)}, server ${fmt(x.serverMs)} (handler ${fmt(x.handlerMs)}), outside server ${fmt(x.outsideServerMs)}; API GC ${fmt(x.apiGcMs)} ms in ${fmt(100 * x.withApiGc, 0)} % (mark-compact in ${fmt(100 * x.withApiMajorGc, 0)} %); bench GC ${fmt(x.benchGcMs)} ms in ${fmt(100 * x.withBenchGc, 0)} %; waiting for a core: API ${fmt(x.apiRunWaitMs)}, bench ${fmt(x.benchRunWaitMs)}; longest pg ${fmt(x.pgMaxMs)}, redis ${fmt(x.redisMaxMs)}`;
+    `client ${fmt(x.clientMs)}, server ${fmt(x.serverMs)} (handler ${fmt(x.handlerMs)}), outside server ${fmt(x.outsideServerMs)}; API GC ${fmt(x.apiGcMs)} ms in ${fmt(100 * x.withApiGc, 0)} % (mark-compact in ${fmt(100 * x.withApiMajorGc, 0)} %); client GC ${fmt(x.benchGcMs)} ms in ${fmt(100 * x.withBenchGc, 0)} %; waiting for a core: API ${fmt(x.apiRunWaitMs)}, client ${fmt(x.benchRunWaitMs)}; longest pg ${fmt(x.pgMaxMs)}, redis ${fmt(x.redisMaxMs)}`;
   return [
     `  ${c.name}`,
     `    slowest 10 % (≥ ${fmt(t.slowFromMs)} ms, n ${t.slow.n}), means: ${g(t.slow)}`,
     `    the rest (n ${t.rest.n}), means:          ${g(t.rest)}`,
     ...t.slowest.map(
       (x) =>
-        `    ${fmt(x.clientMs).padStart(6)} ms: server ${fmt(x.serverMs)} (handler ${fmt(x.handlerMs)}), API GC ${fmt(x.apiGcMs)}${x.apiGcKinds ? ` [${x.apiGcKinds}]` : ''}, bench GC ${fmt(x.benchGcMs)}, waiting for a core: API ${fmt(x.apiRunWaitMs)}, bench ${fmt(x.benchRunWaitMs)}; pg ${fmt(x.pgMaxMs)}, redis ${fmt(x.redisMaxMs)}`,
+        `    ${fmt(x.clientMs).padStart(6)} ms: server ${fmt(x.serverMs)} (handler ${fmt(x.handlerMs)}), API GC ${fmt(x.apiGcMs)}${x.apiGcKinds ? ` [${x.apiGcKinds}]` : ''}, client GC ${fmt(x.benchGcMs)}, waiting for a core: API ${fmt(x.apiRunWaitMs)}, client ${fmt(x.benchRunWaitMs)}; pg ${fmt(x.pgMaxMs)}, redis ${fmt(x.redisMaxMs)}`,
     ),
   ];
 }
@@ -511,7 +559,7 @@ export function formatApiResult(r: ApiSuiteResult): string {
           ? ''
           : `; ${b.backend === 'plain' ? 'rollup refresher backfill' : 'refresh continuous aggregates'} ${int(b.load.refreshAggregateMs)} ms`
       }; readings ${b.load.tableSize}`,
-      `\nHTTP: the API in its own process, the client in this one (latency as the client saw it; "server": request parsed → last byte written, in the API process; GC: count / total / max ms; run-queue wait: main threads runnable without a core)`,
+      `\nHTTP: the API in its own process, the client ${r.options.client === 'child' ? 'in its own (fresh) process' : 'in this (the bench) process'} (latency as the client saw it; "server": request parsed → last byte written, in the API process; GC: count / total / max ms; run-queue wait: main threads runnable without a core)`,
       table(
         [
           'case',
@@ -525,10 +573,12 @@ export function formatApiResult(r: ApiSuiteResult): string {
           'target',
           'server p50/p99',
           'API GC',
+          'client GC',
           'bench GC',
           'API cores',
+          'client cores',
           'bench cores',
-          'run-queue wait API/bench ms',
+          'run-queue wait API/client ms',
           'machine busy',
           'steal',
         ],
@@ -541,10 +591,12 @@ export function formatApiResult(r: ApiSuiteResult): string {
           c.target,
           c.api ? `${fmt(c.api.latency.p50Ms)}/${fmt(c.api.latency.p99Ms)}` : '-',
           gcText(c.api?.gc),
+          gcText(c.client?.gc ?? c.benchGc),
           gcText(c.benchGc),
           fmt(c.cpu.apiCores, 2),
+          fmt(c.client ? c.cpu.clientCores : c.cpu.benchCores, 2),
           fmt(c.cpu.benchCores, 2),
-          `${fmt(c.api?.mainThread.runWaitMs, 0)}/${fmt(c.benchMainThread.runWaitMs, 0)}`,
+          `${fmt(c.api?.mainThread.runWaitMs, 0)}/${fmt((c.client?.mainThread ?? c.benchMainThread).runWaitMs, 0)}`,
           `${fmt(c.cpu.machineBusyCores, 2)}/${r.host.cpus}`,
           fmt(c.cpu.stealCores, 2),
         ]),
@@ -605,6 +657,7 @@ export function parseApiArgs(argv: string[]): Partial<ApiSuiteOptions> | 'help' 
       backend: { type: 'string' },
       keep: { type: 'boolean' },
       'http-only': { type: 'boolean' },
+      client: { type: 'string' },
       'api-node-flags': { type: 'string' },
       'api-log': { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -637,6 +690,10 @@ export function parseApiArgs(argv: string[]): Partial<ApiSuiteOptions> | 'help' 
   }
   if (v.keep) o.keep = true;
   if (v['http-only']) o.httpOnly = true;
+  if (v.client !== undefined) {
+    if (v.client === 'child' || v.client === 'in-process') o.client = v.client;
+    else throw new Error('--client: child or in-process');
+  }
   if (v['api-node-flags'] !== undefined) o.apiNodeFlags = v['api-node-flags'].split(/\s+/).filter((f) => f !== '');
   if (v['api-log'] !== undefined) o.apiLog = v['api-log'];
   if (v['cpu-prof'] !== undefined) o.cpuProfileDir = v['cpu-prof'];
