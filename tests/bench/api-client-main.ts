@@ -2,9 +2,10 @@
  * Bench-only HTTP client process of `npm run bench -- api`: sends the measured requests of an
  * HTTP case from a fresh, small heap, so the bench process's GC (its heap holds the loaded data)
  * and its GC helper threads are not in the client's time. Per run (api-client-protocol.ts): the
- * given GETs one after another (keep-alive fetch, body read completely as bytes, no decoding),
+ * given GETs one after another (keep-alive fetch or node:http, body read completely as bytes, no decoding),
  * each timed, with this process's GC pauses, CPU and main-thread run-queue wait over the run.
  */
+import { Agent, get } from 'node:http';
 import type { ClientRequest, ClientRun, FromClient, ToClient } from './api-client-protocol.js';
 import { epochMs, GcRecorder } from './lib/gc-pauses.js';
 import { schedDeltaMs, threadSchedNs } from './lib/run-queue.js';
@@ -12,9 +13,29 @@ import { schedDeltaMs, threadSchedNs } from './lib/run-queue.js';
 const send = (m: FromClient) => process.send?.(m);
 const gc = new GcRecorder();
 const ms2 = (x: number) => Math.round(x * 100) / 100;
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+/** One GET: status and the body's chunks (read completely; joined only by the caller that needs the text). */
+async function fetchGet(r: ClientRun): Promise<{ status: number; chunks: Uint8Array[] }> {
+  const res = await fetch(r.url, { headers: r.headers });
+  return { status: res.status, chunks: [new Uint8Array(await res.arrayBuffer())] };
+}
+
+function nodeGet(r: ClientRun): Promise<{ status: number; chunks: Uint8Array[] }> {
+  return new Promise((resolve, reject) => {
+    get(r.url, { agent, headers: r.headers }, (res) => {
+      const chunks: Uint8Array[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, chunks }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
 
 async function run(r: ClientRun): Promise<void> {
-  let last: Buffer = Buffer.alloc(0);
+  const once = r.http === 'node' ? nodeGet : fetchGet;
+  let last: Uint8Array[] = [];
+  let bytes = 0;
   const requests: ClientRequest[] = [];
   gc.start();
   const cpu0 = process.cpuUsage();
@@ -23,9 +44,10 @@ async function run(r: ClientRun): Promise<void> {
   for (let i = 0; i < r.count; i++) {
     const atMs = epochMs();
     const s = threadSchedNs();
-    const res = await fetch(r.url, { headers: r.headers });
-    last = Buffer.from(await res.arrayBuffer());
-    if (res.status !== 200) throw new Error(`GET ${r.url}: ${res.status} ${last.toString('utf8', 0, 300)}`);
+    const res = await once(r);
+    last = res.chunks;
+    bytes = last.reduce((s, c) => s + c.byteLength, 0);
+    if (res.status !== 200) throw new Error(`GET ${r.url}: ${res.status} ${Buffer.concat(last).toString('utf8', 0, 300)}`);
     requests.push({ atMs, ms: epochMs() - atMs, runWaitMs: schedDeltaMs(s, threadSchedNs()).waitMs });
   }
   const wallMs = epochMs() - at0;
@@ -33,13 +55,13 @@ async function run(r: ClientRun): Promise<void> {
   const main = schedDeltaMs(sched0, threadSchedNs());
   const pauses = await gc.stop();
   // Parsing 1.6 MB is the client's cost, not the API's: once, after the timed loop.
-  const items = r.countItems && last.length > 0 ? (JSON.parse(last.toString('utf8')) as { items: unknown[] }).items.length : null;
+  const items = r.countItems && bytes > 0 ? (JSON.parse(Buffer.concat(last).toString('utf8')) as { items: unknown[] }).items.length : null;
   send({
     type: 'done',
     id: r.id,
     wallMs: ms2(wallMs),
     requests,
-    bytes: last.length,
+    bytes,
     items,
     gc: pauses,
     cpu: { userMs: ms2(cpu.user / 1000), systemMs: ms2(cpu.system / 1000) },

@@ -14,6 +14,11 @@ export interface ClientRun {
   count: number;
   /** Parse the last body (after the timed loop) and report its `items.length`. */
   countItems: boolean;
+  /**
+   * fetch (undici: web streams, the body copied into one ArrayBuffer), or node:http (a keep-alive
+   * Agent, the body's chunks read and dropped: less garbage for the client's own GC).
+   */
+  http: 'fetch' | 'node';
 }
 
 /** One request as the client timed it: sent → body read completely; its main thread's run-queue wait meanwhile. */

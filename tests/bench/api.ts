@@ -81,6 +81,8 @@ export interface ApiSuiteOptions {
   httpOnly: boolean;
   /** Where the HTTP client runs: a fresh process of its own (child), or this process (in-process, with the loaded data's heap). */
   client: 'child' | 'in-process';
+  /** The client process's HTTP: fetch (as the in-process client), or node:http (less client garbage). */
+  clientHttp: 'fetch' | 'node';
   /** Extra node flags of the API process, e.g. `--trace-gc`. */
   apiNodeFlags: string[];
   /** File for the API process's stdout and stderr (`{backend}` is replaced); else only kept for errors. */
@@ -100,6 +102,7 @@ export const API_DEFAULTS: ApiSuiteOptions = {
   keep: false,
   httpOnly: false,
   client: 'child',
+  clientHttp: 'fetch',
   apiNodeFlags: [],
   apiLog: undefined,
   cpuProfileDir: undefined,
@@ -116,6 +119,7 @@ export const API_USAGE = `usage: node --conditions=hazardwatch-source --import t
   --keep            keep the databases
   --http-only       only the HTTP cases (leave out the functions timed in the bench process)
   --client child|in-process   where the HTTP client runs: a fresh process of its own (default), or the bench process
+  --client-http fetch|node    the client process's HTTP: fetch (default, as in-process) or node:http (keep-alive Agent, chunks dropped)
   --api-node-flags="FLAGS"  node flags of the API process, space-separated, e.g. --api-node-flags=--trace-gc (with "=": they start with a dash)
   --api-log FILE    the API process's stdout and stderr ({backend} replaced), e.g. its --trace-gc lines
   --cpu-prof DIR    V8 CPU profile of the API process over the Redis full-view case into DIR, summarised in the results
@@ -347,7 +351,7 @@ async function runBackend(o: ApiSuiteOptions, backend: 'plain' | 'timescale'): P
       const run = typeof work === 'function' ? work : client ? undefined : () => get(work);
       const inClient = (count: number) => {
         if (!client || !h) throw new Error('no client process');
-        return client.run({ url: h.url, headers: h.headers, count, countItems: h.items === undefined && !counted.has(h.url) });
+        return client.run({ url: h.url, headers: h.headers, count, countItems: h.items === undefined && !counted.has(h.url), http: o.clientHttp });
       };
       let last = { items: 0 } as { items: number; bytes?: number };
       if (run) for (let i = 0; i < o.warmup; i++) last = await run();
@@ -559,7 +563,7 @@ export function formatApiResult(r: ApiSuiteResult): string {
           ? ''
           : `; ${b.backend === 'plain' ? 'rollup refresher backfill' : 'refresh continuous aggregates'} ${int(b.load.refreshAggregateMs)} ms`
       }; readings ${b.load.tableSize}`,
-      `\nHTTP: the API in its own process, the client ${r.options.client === 'child' ? 'in its own (fresh) process' : 'in this (the bench) process'} (latency as the client saw it; "server": request parsed → last byte written, in the API process; GC: count / total / max ms; run-queue wait: main threads runnable without a core)`,
+      `\nHTTP: the API in its own process, the client ${r.options.client === 'child' ? `in its own (fresh) process, ${r.options.clientHttp === 'node' ? 'node:http' : 'fetch'}` : 'in this (the bench) process, fetch'} (latency as the client saw it; "server": request parsed → last byte written, in the API process; GC: count / total / max ms; run-queue wait: main threads runnable without a core)`,
       table(
         [
           'case',
@@ -658,6 +662,7 @@ export function parseApiArgs(argv: string[]): Partial<ApiSuiteOptions> | 'help' 
       keep: { type: 'boolean' },
       'http-only': { type: 'boolean' },
       client: { type: 'string' },
+      'client-http': { type: 'string' },
       'api-node-flags': { type: 'string' },
       'api-log': { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -693,6 +698,10 @@ export function parseApiArgs(argv: string[]): Partial<ApiSuiteOptions> | 'help' 
   if (v.client !== undefined) {
     if (v.client === 'child' || v.client === 'in-process') o.client = v.client;
     else throw new Error('--client: child or in-process');
+  }
+  if (v['client-http'] !== undefined) {
+    if (v['client-http'] === 'fetch' || v['client-http'] === 'node') o.clientHttp = v['client-http'];
+    else throw new Error('--client-http: fetch or node');
   }
   if (v['api-node-flags'] !== undefined) o.apiNodeFlags = v['api-node-flags'].split(/\s+/).filter((f) => f !== '');
   if (v['api-log'] !== undefined) o.apiLog = v['api-log'];
