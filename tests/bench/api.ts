@@ -102,7 +102,7 @@ export const API_DEFAULTS: ApiSuiteOptions = {
   keep: false,
   httpOnly: false,
   client: 'child',
-  clientHttp: 'fetch',
+  clientHttp: 'node',
   apiNodeFlags: [],
   apiLog: undefined,
   cpuProfileDir: undefined,
@@ -119,7 +119,7 @@ export const API_USAGE = `usage: node --conditions=hazardwatch-source --import t
   --keep            keep the databases
   --http-only       only the HTTP cases (leave out the functions timed in the bench process)
   --client child|in-process   where the HTTP client runs: a fresh process of its own (default), or the bench process
-  --client-http fetch|node    the client process's HTTP: fetch (default, as in-process) or node:http (keep-alive Agent, chunks dropped)
+  --client-http node|fetch    the client process's HTTP: node:http (default: keep-alive Agent, every chunk read, none joined) or fetch (undici, as the in-process client; its body copies set off full collections every few requests in a small heap, docs/benchmarks.md)
   --api-node-flags="FLAGS"  node flags of the API process, space-separated, e.g. --api-node-flags=--trace-gc (with "=": they start with a dash)
   --api-log FILE    the API process's stdout and stderr ({backend} replaced), e.g. its --trace-gc lines
   --cpu-prof DIR    V8 CPU profile of the API process over the Redis full-view case into DIR, summarised in the results
