@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedis, type LatestEntry, latestText, type Redis, setLatestIfNewer } from '@hazardwatch/queue';
+import { mulberry32 } from '@hazardwatch/simulators';
 import { dropRedisPrefix, freePort, type OwnServer, startOwnServer, testRedisPrefix } from '@hazardwatch/testkit';
 import { fmt, hostInfo, int, load1, table, writeResults } from './suites-support/common.js';
 
@@ -116,23 +117,12 @@ function parseLatestWriteArgs(argv: string[]): LatestWriteOptions | 'help' {
   return o;
 }
 
-/** Deterministic PRNG (mulberry32), so every run writes the same batches. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The bench's model of what Redis holds (timestamp per point), to build each case's batches and know their answers. */
 class Site {
   readonly devices: number;
   readonly stored: Float64Array;
-  private readonly rnd = prng(7);
+  // Seeded, so every run writes the same batches.
+  private readonly rnd = mulberry32(7);
   constructor(private readonly o: LatestWriteOptions) {
     this.devices = Math.floor(o.points / o.channels);
     this.stored = new Float64Array(this.devices * o.channels);
