@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { ClientRun, ClientWindow, FromClient, ToClient } from './api-client-protocol.js';
+import { stopChild } from './lib/proc.js';
 import { ROOT } from './suites-support/common.js';
 
 export interface ApiClient {
@@ -58,16 +59,7 @@ export async function spawnApiClient(): Promise<ApiClient> {
       return m;
     },
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        proc.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        if (proc.connected) proc.send({ type: 'stop' } satisfies ToClient);
-        else proc.kill('SIGTERM');
-      });
+      stopped ??= stopChild(proc, { type: 'stop' } satisfies ToClient);
       return stopped;
     },
   };

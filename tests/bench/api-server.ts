@@ -7,6 +7,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FromServer, ServerWindow, ToServer } from './api-server-protocol.js';
+import { stopChild } from './lib/proc.js';
 import { ROOT } from './suites-support/common.js';
 
 export interface ApiServerOptions {
@@ -103,16 +104,8 @@ export async function spawnApiServer(o: ApiServerOptions): Promise<ApiServer> {
       proc.kill('SIGUSR2');
     },
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        proc.once('exit', () => {
-          clearTimeout(timer);
-          log?.end();
-          resolve();
-        });
-        if (proc.connected) proc.send({ type: 'stop' } satisfies ToServer);
-        else proc.kill('SIGTERM');
+      stopped ??= stopChild(proc, { type: 'stop' } satisfies ToServer).then(() => {
+        log?.end();
       });
       return stopped;
     },

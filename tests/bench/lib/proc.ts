@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, type Serializable } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux almost everywhere). */
@@ -63,4 +63,21 @@ export function machineCpuTicks(): { busy: number; total: number } {
   const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
   const busy = user + nice + system + irq + softirq + steal;
   return { busy, total: busy + idle + iowait };
+}
+
+/**
+ * Ask a bench child to stop (`message` over IPC, else SIGTERM), wait for its exit, and kill it
+ * after `graceMs` if it has not gone. Resolves at once when it already exited.
+ */
+export function stopChild(proc: ChildProcess, message: Serializable, graceMs = 10_000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (proc.connected) proc.send(message);
+    else proc.kill('SIGTERM');
+  });
 }
