@@ -107,3 +107,47 @@ export function subscribeChannel(
 
 /** Sent at commit by any change to enterprises, hazard sources, devices or measuring points (migration 0010); the payload is the table. */
 export const REGISTRY_CHANGED_CHANNEL = 'hw_registry_changed';
+
+/** Whether anything was notified on a channel since a moment, known without asking the database. */
+export interface ChannelGeneration {
+  /** Moves on every notification and every (re)connect; null while not listening (then nothing can be trusted to be unchanged). */
+  generation(): number | null;
+  close(): Promise<void>;
+}
+
+/**
+ * A generation counter over `subscribeChannel`: moves on every notification, and on every
+ * (re)connect and connection loss too, since notifications sent while nobody listened reached
+ * no one. A reader keeps the generation at which it last read what the channel announces
+ * changes of, and reads again once it moved.
+ */
+export function watchGeneration(
+  pool: Pool,
+  channel: string,
+  opts: { onNotification?: (payload: string) => void; onError?: (err: unknown) => void } = {},
+): ChannelGeneration {
+  let generation = 0;
+  let listening = false;
+  const sub = subscribeChannel(pool, channel, {
+    onNotification: (payload) => {
+      generation++;
+      opts.onNotification?.(payload);
+    },
+    onListening: () => {
+      generation++;
+      listening = true;
+    },
+    onError: (err) => {
+      listening = false;
+      generation++;
+      opts.onError?.(err);
+    },
+  });
+  return {
+    generation: () => (listening ? generation : null),
+    async close() {
+      listening = false;
+      await sub.close();
+    },
+  };
+}
