@@ -1,4 +1,4 @@
-import type { Pool } from '@hazardwatch/db';
+import { type ChannelGeneration, type Pool, REGISTRY_CHANGED_CHANNEL, watchGeneration } from '@hazardwatch/db';
 import { type Logger, once, runAll } from '@hazardwatch/observability';
 import type { EvaluateProducer, Redis } from '@hazardwatch/queue';
 import { Batcher, type IngestState } from './batcher.js';
@@ -57,7 +57,11 @@ export function createIngest(deps: IngestDeps): Ingest {
   const log = deps.log.child({ service: 'ingest' });
   const now = deps.now ?? Date.now;
   const metrics = ingestMetrics();
-  const registry = new RegistryCache(deps.pool, now);
+  // Registry change notifications let a refused message reload its device's entry at once
+  // (registry-cache.ts recheckDevice). The listener holds one pool connection; a pool of one is left alone.
+  let registryWatch: ChannelGeneration | undefined;
+  let lastWatchWarn = 0;
+  const registry = new RegistryCache(deps.pool, now, { generation: () => registryWatch?.generation() ?? null });
   const latest = deps.latestValues ? new LatestValuesWriter({ ...deps.latestValues, log }) : undefined;
   const batcher = new Batcher({
     pool: deps.pool,
@@ -98,6 +102,14 @@ export function createIngest(deps: IngestDeps): Ingest {
   let connected = () => 0;
   return {
     async start() {
+      if ((deps.pool.options.max ?? 10) >= 2)
+        registryWatch = watchGeneration(deps.pool, REGISTRY_CHANGED_CHANNEL, {
+          onError: (err) => {
+            if (now() - lastWatchWarn < 60_000) return;
+            lastWatchWarn = now();
+            log.warn({ err }, 'registry change listener lost its connection; cached registry entries age out meanwhile');
+          },
+        });
       if (deps.transport.kind === 'mqtt') {
         const t = deps.transport;
         const pool = startMqttPool(
@@ -125,7 +137,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     stop: once(async (drainMs = 10_000) => {
       stopping = true;
       // The latest values of the last batches get a moment to reach Redis (else the API reads them from PostgreSQL).
-      await runAll([() => batcher.drain(drainMs), () => detach?.(), () => latest?.stop(1_000)]);
+      await runAll([() => batcher.drain(drainMs), () => detach?.(), () => latest?.stop(1_000), () => registryWatch?.close()]);
       log.info('ingest stopped');
     }),
     state: () => batcher.currentState,

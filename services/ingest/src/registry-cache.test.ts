@@ -124,4 +124,41 @@ describe('RegistryCache (real PostgreSQL)', () => {
     await expect(cache.device('dev-4')).rejects.toMatchObject({ code: 'HW_INGEST_REGISTRY_UNAVAILABLE' });
     await expect(cache.vehicleEnterprise('veh-1')).rejects.toMatchObject({ code: 'HW_INGEST_REGISTRY_UNAVAILABLE' });
   });
+
+  it('recheckDevice reloads an entry only once the registry generation moved past the one it was loaded at', async () => {
+    const c = counting(db.pool);
+    let generation: number | null = 1;
+    const cache = new RegistryCache(c.pool, Date.now, { generation: () => generation });
+    expect((await cache.device('dev-7'))?.points.has('h2s')).toBe(false);
+    expect(await cache.device('dev-new')).toBeNull();
+    await db.pool.query(
+      `INSERT INTO measuring_points (device_id, channel, hazard_source_id, kind, unit, range_min, range_max) VALUES ('dev-7', 'h2s', 'hs-rc', 'toxic_gas', 'ppm', 0, 100)`,
+    );
+    await db.pool.query(`INSERT INTO devices (id, enterprise_id, name) SELECT 'dev-new', enterprise_id, 'new' FROM devices WHERE id = 'dev-7'`);
+    try {
+      const before = c.queries();
+      // No change seen yet: nothing newer is known, no query.
+      expect(await cache.recheckDevice('dev-7')).toBeUndefined();
+      expect(await cache.recheckDevice('dev-new')).toBeUndefined();
+      expect(c.queries()).toBe(before);
+      // A change seen: reloaded now (the cached answers were still the old ones).
+      generation = 2;
+      expect((await cache.device('dev-7'))?.points.has('h2s')).toBe(false);
+      expect((await cache.recheckDevice('dev-7'))?.points.get('h2s')?.rangeMax).toBe(100);
+      expect((await cache.recheckDevice('dev-new'))?.deviceId).toBe('dev-new');
+      expect((await cache.device('dev-7'))?.points.has('h2s')).toBe(true);
+      // Loaded at generation 2: a device that stays wrong costs no further query until the next change.
+      const after = c.queries();
+      expect(await cache.recheckDevice('dev-7')).toBeUndefined();
+      expect(await cache.recheckDevice('dev-missing')).toBeNull(); // never loaded: one query
+      expect(await cache.recheckDevice('dev-missing')).toBeUndefined();
+      expect(c.queries()).toBe(after + 1);
+      // Not listening: never trusted to know better.
+      generation = null;
+      expect(await cache.recheckDevice('dev-8')).toBeUndefined();
+    } finally {
+      await db.pool.query(`DELETE FROM measuring_points WHERE device_id = 'dev-7' AND channel = 'h2s'`);
+      await db.pool.query(`DELETE FROM devices WHERE id = 'dev-new'`);
+    }
+  });
 });

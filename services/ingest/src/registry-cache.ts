@@ -15,6 +15,12 @@ export interface RegistryCacheOptions {
   /** Most ids per registry query. */
   maxBatch?: number;
   random?: () => number;
+  /**
+   * The registry's change generation (packages/db `watchGeneration` over `hw_registry_changed`),
+   * null while not listening. With it, `recheckDevice` reloads an entry a change may have
+   * outdated; without it, entries only age out.
+   */
+  generation?: () => number | null;
 }
 
 /** The registry could not be read and nothing was cached for the id: ingest holds the message and retries. */
@@ -43,10 +49,29 @@ type Cached<T> = T | typeof UNKNOWN;
 export class RegistryCache {
   private readonly devices: LRUCache<string, Cached<IngestDevice>>;
   private readonly vehicles: LRUCache<string, Cached<string>>;
+  /** Per cached device, the registry generation taken before the query that loaded it. */
+  private readonly deviceGenerations = new Map<string, number | null>();
+  private readonly generation: () => number | null;
 
   constructor(pool: Pool, now: () => number, o: RegistryCacheOptions = {}) {
-    this.devices = refreshingCache((ids) => findIngestDevices(pool, ids), now, o);
+    this.generation = o.generation ?? (() => null);
+    this.devices = refreshingCache((ids) => findIngestDevices(pool, ids), now, o, this.deviceGenerations);
     this.vehicles = refreshingCache((ids) => findVehicleEnterprises(pool, ids), now, o);
+  }
+
+  /**
+   * A device's routing reloaded now if the registry changed since its entry was loaded (a
+   * channel added, the device registered or moved a moment ago), else undefined: nothing newer
+   * is known. For a message the cached entry would refuse (unknown device or channel, another
+   * enterprise), so an edit costs no good data while its entry ages out; a device that stays
+   * wrong costs one query per registry change, not one per message.
+   */
+  async recheckDevice(id: string): Promise<IngestDevice | null | undefined> {
+    const current = this.generation();
+    if (current === null || this.deviceGenerations.get(id) === current) return undefined;
+    const v = await this.devices.fetch(id, { forceRefresh: true, allowStale: false });
+    if (v === undefined) throw new RegistryUnavailableError(`device ${id}`);
+    return v === UNKNOWN ? null : v;
   }
 
   /** Routing of a device, null when the registry does not know it. Rejects only when it was never loaded and the registry is unreachable. */
@@ -67,6 +92,7 @@ export class RegistryCache {
   /** Forget everything (after a registry change made through this process). */
   clear(): void {
     this.devices.clear();
+    this.deviceGenerations.clear();
     this.vehicles.clear();
   }
 }
@@ -76,6 +102,7 @@ function refreshingCache<T extends object | string>(
   load: (ids: readonly string[]) => Promise<Map<string, T>>,
   now: () => number,
   o: RegistryCacheOptions,
+  generations?: Map<string, number | null>,
 ): LRUCache<string, Cached<T>> {
   const ttlMs = o.ttlMs ?? 60_000;
   const negativeTtlMs = o.negativeTtlMs ?? 5_000;
@@ -96,8 +123,12 @@ function refreshingCache<T extends object | string>(
     allowStale: true,
     noDeleteOnFetchRejection: true,
     allowStaleOnFetchRejection: true,
+    dispose: generations ? (_v, id, reason) => reason !== 'set' && generations.delete(id) : undefined,
     fetchMethod: async (id, _stale, { options }) => {
+      // Taken before the query: a change committed after it moves the generation on.
+      const generation = o.generation?.() ?? null;
       const v = await loader.load(id);
+      generations?.set(id, generation);
       options.ttl = Math.round((v === UNKNOWN ? negativeTtlMs : ttlMs) * (0.8 + 0.4 * random()));
       return v;
     },

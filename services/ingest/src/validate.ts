@@ -100,7 +100,15 @@ export async function validateMessage(topic: string, payload: Buffer, registry: 
       out.deadLetters.push(deadLetter(topic, payload, limits, 'schema_violation', describeIssues(p.error), ids));
       return out;
     }
-    const device = await registry.device(deviceId);
+    let device = await registry.device(deviceId);
+    // An entry that would refuse some of this message is reloaded if the registry changed since
+    // it was cached (a device registered, a channel added, a device moved a moment ago).
+    const refuses = (d: typeof device) =>
+      !d || d.enterpriseId !== enterpriseId || p.data.some((sample) => Object.keys(sample.values).some((channel) => !d.points.has(channel)));
+    if (refuses(device)) {
+      const fresh = await registry.recheckDevice(deviceId);
+      if (fresh !== undefined) device = fresh;
+    }
     if (!device) {
       out.deadLetters.push(deadLetter(topic, payload, limits, 'unknown_device', `device ${deviceId} is not registered`, ids));
       return out;
