@@ -3,3 +3,4 @@ export { HazardError } from '@hazardwatch/contracts';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './stop-all.js';
+export * from './throttle.js';

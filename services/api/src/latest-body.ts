@@ -1,5 +1,5 @@
 import { type DataScope, latestFingerprintOf, latestOfPointIds, latestOfPointsJson, latestRegistryOf, latestValuesOf, type Pool } from '@hazardwatch/db';
-import { counter, type Logger } from '@hazardwatch/observability';
+import { atMostEvery, counter, type Logger } from '@hazardwatch/observability';
 import { type LatestSlots, latestText, latestWriterLive, type Redis, readLatestSlots, setLatestIfNewer } from '@hazardwatch/queue';
 import type { RegistryWatch } from './registry-watch.js';
 
@@ -74,8 +74,8 @@ export class LatestBodies {
   private readonly entries = new Map<string, Entry>();
   private readonly answerBuffers = new AnswerBuffers();
   private redisSkipUntil = 0;
-  private lastWarn = 0;
-  private lastNoWriterLog = 0;
+  private readonly warnNow = atMostEvery(60_000);
+  private readonly noWriterLogNow = atMostEvery(60_000);
   private readonly noWriterAnswers = counter(
     'hazardwatch_api_latest_values_no_writer_total',
     'Latest-values requests answered from PostgreSQL because no ingest writer vouched for the Redis copy',
@@ -201,18 +201,14 @@ export class LatestBodies {
   /** No ingest vouches for the copy (not writing it, failing, or stopped): PostgreSQL answers, nothing is written back. */
   private noWriter(): void {
     this.noWriterAnswers.inc();
-    const now = Date.now();
-    if (now - this.lastNoWriterLog < 60_000) return;
-    this.lastNoWriterLog = now;
+    if (!this.noWriterLogNow()) return;
     this.opts.log?.info('latest values: no live writer marks the Redis copy (is LATEST_VALUES_REDIS set for ingest?); PostgreSQL answers');
   }
 
   private redisFailed(err: unknown): void {
     this.fallbacks.inc();
-    const now = Date.now();
-    this.redisSkipUntil = now + REDIS_BACKOFF_MS;
-    if (now - this.lastWarn < 60_000) return;
-    this.lastWarn = now;
+    this.redisSkipUntil = Date.now() + REDIS_BACKOFF_MS;
+    if (!this.warnNow()) return;
     this.opts.log?.warn({ err }, 'latest values: Redis did not answer; PostgreSQL answers alone for a while');
   }
 

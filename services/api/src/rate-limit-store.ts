@@ -1,5 +1,5 @@
 import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
-import { counter, type Logger } from '@hazardwatch/observability';
+import { atMostEvery, counter, type Logger } from '@hazardwatch/observability';
 import type { Redis } from '@hazardwatch/queue';
 
 /**
@@ -97,12 +97,10 @@ export function sharedRateLimitStore(shared: SharedRateLimits, log: Logger): Fas
   }
   const timeoutMs = shared.timeoutMs ?? 200;
   const fallbacks = counter('hazardwatch_api_rate_limit_fallbacks_total', 'Rate-limit checks decided by per-process counters because Redis did not answer');
-  let lastWarn = 0;
+  const warnNow = atMostEvery(60_000);
   const fellBack = (err: unknown) => {
     fallbacks.inc();
-    const now = Date.now();
-    if (now - lastWarn < 60_000) return;
-    lastWarn = now;
+    if (!warnNow()) return;
     log.warn({ err }, 'rate limits: Redis did not answer; per-process counters decide until it does');
   };
 

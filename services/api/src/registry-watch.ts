@@ -1,5 +1,5 @@
 import { type ChannelGeneration, type Pool, REGISTRY_CHANGED_CHANNEL, watchGeneration } from '@hazardwatch/db';
-import { counter, type Logger } from '@hazardwatch/observability';
+import { atMostEvery, counter, type Logger } from '@hazardwatch/observability';
 
 /**
  * Whether the registry (enterprises, hazard sources, devices, measuring points) changed since a
@@ -11,13 +11,11 @@ export type RegistryWatch = ChannelGeneration;
 
 export function watchRegistry(pool: Pool, log?: Logger): RegistryWatch {
   const changes = counter('hazardwatch_api_registry_changes_total', 'Registry change notifications received (they drop kept registry-derived answers)');
-  let lastWarn = 0;
+  const warnNow = atMostEvery(60_000);
   return watchGeneration(pool, REGISTRY_CHANGED_CHANNEL, {
     onNotification: () => changes.inc(),
     onError: (err) => {
-      const now = Date.now();
-      if (now - lastWarn < 60_000) return;
-      lastWarn = now;
+      if (!warnNow()) return;
       log?.warn({ err }, 'registry change listener lost its connection; checking the registry per request until it is back');
     },
   });

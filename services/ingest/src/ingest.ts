@@ -1,5 +1,5 @@
 import { type ChannelGeneration, type Pool, REGISTRY_CHANGED_CHANNEL, watchGeneration } from '@hazardwatch/db';
-import { type Logger, once, runAll } from '@hazardwatch/observability';
+import { atMostEvery, type Logger, once, runAll } from '@hazardwatch/observability';
 import type { EvaluateProducer, Redis } from '@hazardwatch/queue';
 import { Batcher, type IngestState } from './batcher.js';
 import { LatestValuesWriter } from './latest-values.js';
@@ -60,7 +60,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   // Registry change notifications let a refused message reload its device's entry at once
   // (registry-cache.ts recheckDevice). The listener holds one pool connection; a pool of one is left alone.
   let registryWatch: ChannelGeneration | undefined;
-  let lastWatchWarn = 0;
+  const watchWarnNow = atMostEvery(60_000, now);
   const registry = new RegistryCache(deps.pool, now, { generation: () => registryWatch?.generation() ?? null });
   const latest = deps.latestValues ? new LatestValuesWriter({ ...deps.latestValues, log }) : undefined;
   const batcher = new Batcher({
@@ -105,8 +105,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       if ((deps.pool.options.max ?? 10) >= 2)
         registryWatch = watchGeneration(deps.pool, REGISTRY_CHANGED_CHANNEL, {
           onError: (err) => {
-            if (now() - lastWatchWarn < 60_000) return;
-            lastWatchWarn = now();
+            if (!watchWarnNow()) return;
             log.warn({ err }, 'registry change listener lost its connection; cached registry entries age out meanwhile');
           },
         });
