@@ -105,16 +105,16 @@ export class LatestBodies {
 
   /** The body, and `done` to call once the response carrying it has been written (its buffer is then reused). */
   async answer(scope: DataScope, of: LatestOf, view: LatestView = 'full'): Promise<LatestAnswer> {
+    const key = JSON.stringify([scope, of]);
     const source = this.opts.source;
     if (source && Date.now() >= this.redisSkipUntil) {
-      const fromRedis = await this.fromRedis(source, JSON.stringify([scope, of]), scope, of, view);
+      const fromRedis = await this.fromRedis(source, key, scope, of, view);
       if (fromRedis !== null) return fromRedis;
     }
-    return { body: await this.fromPostgres(scope, of, view), done: noop };
+    return { body: await this.fromPostgres(key, scope, of, view), done: noop };
   }
 
-  private async fromPostgres(scope: DataScope, of: LatestOf, view: LatestView): Promise<string> {
-    const key = JSON.stringify([scope, of]);
+  private async fromPostgres(key: string, scope: DataScope, of: LatestOf, view: LatestView): Promise<string> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const { fingerprint, values } = await latestValuesOf(this.pool, scope, of);
       // The values view needs no registry text: the ids come with the values, in scope.
@@ -224,7 +224,7 @@ export class LatestBodies {
 
 /**
  * Buffers for answers built from Redis, handed back once their response has been written
- * (`Answer.done`). A fresh 1.6 MB Buffer per request is external memory, and V8 answers its
+ * (`LatestAnswer.done`). A fresh 1.6 MB Buffer per request is external memory, and V8 answers its
  * growth with full collections: with the Redis replies also as Buffers that was ~60 full
  * collections per 500 requests and the route's whole p99 tail (docs/benchmarks.md). A few
  * are kept, enough for the requests one process answers at once; beyond that a buffer is
@@ -246,7 +246,7 @@ export class AnswerBuffers {
     if (this.free.length < this.keep) this.free.push(buf);
   }
 
-  /** Kept now (for tests and metrics). */
+  /** Buffers kept now. */
   get size(): number {
     return this.free.length;
   }
