@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LATEST_SLOT_BYTES, latestKeyPattern } from './latest-values.js';
+import { LATEST_SLOT_BYTES, latestBucketKeys } from './latest-values.js';
 
 /**
  * Retention of the Redis copy of latest values (latest-values.ts). PostgreSQL drops readings
@@ -71,19 +71,9 @@ export async function clearLatestOlderThan(redis: Redis, prefix: string, cutoffM
   if (!Number.isFinite(cutoffMs)) throw new RangeError(`cutoffMs must be a finite epoch ms, got ${cutoffMs}`);
   if (typeof (redis as unknown as Partial<Pipe>).hwLatestClearOlder !== 'function')
     redis.defineCommand('hwLatestClearOlder', { numberOfKeys: 1, lua: CLEAR_OLDER });
-  // The pattern would also match another prefix that starts with this one's `…:latest:`: only bucket keys count.
-  const bucketKeyRe = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:latest:\\d+$`);
   const out: LatestRetentionResult = { buckets: 0, cleared: 0, deleted: 0 };
   const cutoff = String(Math.floor(cutoffMs));
-  // SCAN may return a key twice; a second clear would change nothing, but it would be counted.
-  const seen = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', latestKeyPattern(prefix), 'COUNT', 1000);
-    cursor = next;
-    const buckets = keys.filter((k) => bucketKeyRe.test(k) && !seen.has(k));
-    for (const k of buckets) seen.add(k);
-    if (buckets.length === 0) continue;
+  for await (const buckets of latestBucketKeys(redis, prefix)) {
     const pipe = redis.pipeline() as unknown as Pipe;
     for (const key of buckets) pipe.hwLatestClearOlder(key, String(LATEST_SLOT_BYTES), cutoff);
     for (const [err, r] of (await pipe.exec()) ?? []) {
@@ -93,6 +83,6 @@ export async function clearLatestOlderThan(redis: Redis, prefix: string, cutoffM
       out.cleared += cleared;
       out.deleted += deleted;
     }
-  } while (cursor !== '0');
+  }
   return out;
 }

@@ -27,8 +27,6 @@ export const LATEST_SLOT_BYTES = 80;
 const bucketOf = (pointId: number): number => Math.floor(pointId / LATEST_BUCKET_POINTS);
 const bucketKey = (prefix: string, bucket: number): string => `${prefix}:latest:${bucket}`;
 const latestKey = (prefix: string, pointId: number): string => bucketKey(prefix, bucketOf(pointId));
-/** Pattern of every latest-values key under a prefix (for invalidation). */
-export const latestKeyPattern = (prefix: string): string => `${prefix}:latest:*`;
 const slotOf = (pointId: number): number => pointId % LATEST_BUCKET_POINTS;
 
 /** One point's latest reading in the stored form (`latestText`). */
@@ -284,14 +282,28 @@ export async function forgetLatest(redis: Redis, prefix: string, pointIds: reado
   for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
 }
 
-/** Delete every latest-values key under the prefix (SCAN + UNLINK; the keys are few). */
-export async function clearLatest(redis: Redis, prefix: string): Promise<number> {
+/**
+ * The bucket keys under `prefix`, a SCAN page at a time, each once. The MATCH pattern would also
+ * take keys of another prefix that begins with this one's `…:latest:` (prefixes may hold colons):
+ * only `{prefix}:latest:<digits>` is a bucket.
+ */
+export async function* latestBucketKeys(redis: Redis, prefix: string): AsyncGenerator<string[]> {
+  const bucket = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:latest:\\d+$`);
+  // SCAN may return a key twice.
+  const seen = new Set<string>();
   let cursor = '0';
-  let removed = 0;
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', latestKeyPattern(prefix), 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:latest:*`, 'COUNT', 1000);
     cursor = next;
-    if (keys.length > 0) removed += await redis.unlink(...keys);
+    const page = keys.filter((k) => bucket.test(k) && !seen.has(k));
+    for (const k of page) seen.add(k);
+    if (page.length > 0) yield page;
   } while (cursor !== '0');
+}
+
+/** Delete every latest-values bucket under the prefix (SCAN + UNLINK; the keys are few). */
+export async function clearLatest(redis: Redis, prefix: string): Promise<number> {
+  let removed = 0;
+  for await (const keys of latestBucketKeys(redis, prefix)) removed += await redis.unlink(...keys);
   return removed;
 }
