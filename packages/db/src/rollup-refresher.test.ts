@@ -8,7 +8,7 @@ import { beginWithRollupFence, HOUR_MS, MINUTE_MS, ROLLUP_REFRESH_LOCK_KEY, roll
 import { commitIngestBatch } from './repos/timeseries.repo.js';
 import { createRollupRefresher, refreshRollups } from './rollup-refresher.js';
 import { applySiteFile } from './site-file.js';
-import { pruneExpired } from './storage-policies.js';
+import { deleteExpiredRows } from './storage-policies.js';
 
 const site: SiteFile = {
   version: 1,
@@ -280,7 +280,7 @@ describe('rollup refresher (plain PostgreSQL)', () => {
     expect(keptBefore).toBeGreaterThan(100);
     await pool.query(`INSERT INTO readings_rollup_pending (point_id, minute) VALUES ($1, now() - INTERVAL '31 days')`, [ids[0]]);
 
-    const deleted = await pruneExpired(pool, { readingsRetentionDays: 30, positionsRetentionDays: 183 });
+    const deleted = await deleteExpiredRows(pool, { readingsRetentionDays: 30, positionsRetentionDays: 183 });
     expect(deleted).toBeGreaterThan(0);
     expect(await count(old1m)).toBe(0);
     expect(await count(old1h)).toBe(0);

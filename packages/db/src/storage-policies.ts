@@ -27,20 +27,11 @@ export async function applyStoragePolicies(pool: Pool, s: RetentionSettings): Pr
 }
 
 /**
- * Plain PostgreSQL retention: delete rows older than the configured age, and the
- * rollup buckets that end before it, in bounded slices so a long backlog never holds
- * one huge transaction. Returns
- * the rows deleted. A no-op on TimescaleDB, whose policies drop whole chunks.
- */
-export async function pruneExpired(pool: Pool, s: RetentionSettings, sliceRows = 50_000): Promise<number> {
-  if ((await storageMode(pool)) === 'timescale') return 0;
-  return deleteExpiredRows(pool, s, sliceRows);
-}
-
-/**
- * The deletes of `pruneExpired` without its storage-mode check (the caller has made it), on
- * any connection: the retention pruner runs them on the client that holds its lock, so a pool
- * of one connection cannot wait on itself.
+ * Plain PostgreSQL retention: delete rows older than the configured age, and the rollup buckets
+ * that end before it, in bounded slices so a long backlog never holds one huge transaction.
+ * Returns the rows deleted. Plain PostgreSQL only (the caller checks the storage mode: on
+ * TimescaleDB the policies drop whole chunks); on any connection: the retention pruner runs it
+ * on the client that holds its lock, so a pool of one connection cannot wait on itself.
  */
 export async function deleteExpiredRows(db: Pool | PoolClient, s: RetentionSettings, sliceRows = 50_000): Promise<number> {
   let total = 0;
